@@ -1,0 +1,132 @@
+"""`/api/auth`: sign-up, sign-in, sign-out, my account, my sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Response
+from pydantic import Field
+
+from confide.api.deps import Anyone, Ctx, IdPath, SignedIn, cookie_name
+from confide.api.schemas import Email, Name, Password, PublicModel, StrictModel, UserPublic
+from confide.services import accounts, sessions
+from confide.services.accounts import SignedIn as SignedInResult
+from confide.settings import Settings
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+class SignupIn(StrictModel):
+    email: Email
+    password: Password
+    name: Name
+
+
+class LoginIn(StrictModel):
+    email: str = Field(min_length=1, max_length=320)
+    password: Password
+
+
+class ProfileIn(StrictModel):
+    name: Name
+
+
+class PasswordIn(StrictModel):
+    current_password: Password
+    new_password: Password
+
+
+class SessionPublic(PublicModel):
+    id: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    ip: str | None
+    user_agent: str | None
+    current: bool = False
+
+
+class Revoked(PublicModel):
+    revoked: int
+
+
+def _set_session_cookie(response: Response, settings: Settings, signed: SignedInResult) -> None:
+    response.set_cookie(
+        cookie_name(settings),
+        signed.token,
+        max_age=settings.session_max_days * 86400,
+        path="/",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+@router.post("/signup", status_code=201, response_model=UserPublic)
+async def signup(body: SignupIn, principal: Anyone, ctx: Ctx, response: Response) -> object:
+    """Create an account. The first one becomes admin; later ones follow the sign-up mode."""
+    signed = await accounts.signup(
+        principal, ctx, email=body.email, password=body.password, name=body.name
+    )
+    _set_session_cookie(response, ctx.settings, signed)
+    return signed.user
+
+
+@router.post("/login", response_model=UserPublic)
+async def login(body: LoginIn, principal: Anyone, ctx: Ctx, response: Response) -> object:
+    signed = await accounts.login(principal, ctx, email=body.email, password=body.password)
+    _set_session_cookie(response, ctx.settings, signed)
+    return signed.user
+
+
+@router.post("/logout", status_code=204)
+async def logout(principal: Anyone, ctx: Ctx, response: Response) -> None:
+    """End this session (a no-op for a visitor who is not signed in)."""
+    await accounts.logout(principal, ctx)
+    response.delete_cookie(
+        cookie_name(ctx.settings),
+        path="/",
+        secure=ctx.settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+@router.get("/me", response_model=UserPublic)
+async def me(principal: SignedIn, ctx: Ctx) -> object:
+    return await accounts.me(principal, ctx)
+
+
+@router.patch("/me", response_model=UserPublic)
+async def update_me(body: ProfileIn, principal: SignedIn, ctx: Ctx) -> object:
+    return await accounts.update_profile(principal, ctx, name=body.name)
+
+
+@router.post("/password", status_code=204)
+async def change_password(body: PasswordIn, principal: SignedIn, ctx: Ctx) -> None:
+    """Change my password; every other session of mine ends."""
+    await accounts.change_password(
+        principal, ctx, current_password=body.current_password, new_password=body.new_password
+    )
+
+
+@router.get("/sessions", response_model=list[SessionPublic])
+async def list_sessions(principal: SignedIn, ctx: Ctx) -> list[SessionPublic]:
+    rows = await sessions.list_mine(principal, ctx)
+    return [
+        SessionPublic.model_validate(row).model_copy(
+            update={"current": row.id == principal.session_id}
+        )
+        for row in rows
+    ]
+
+
+@router.delete("/sessions/{session_id}", status_code=204)
+async def revoke_session(session_id: IdPath, principal: SignedIn, ctx: Ctx) -> None:
+    await sessions.revoke(principal, ctx, session_id)
+
+
+@router.delete("/sessions", response_model=Revoked)
+async def revoke_other_sessions(principal: SignedIn, ctx: Ctx) -> Revoked:
+    """End all my other sessions (this one stays signed in)."""
+    return Revoked(revoked=await sessions.revoke_others(principal, ctx))

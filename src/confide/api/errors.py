@@ -1,0 +1,75 @@
+"""One place that turns every failure into a JSON answer a person can read.
+
+Expected errors keep their message; anything unexpected is logged with the request id and
+answered with a generic 500 that reveals nothing about the server.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from confide.errors import ConfideError, RateLimited
+
+log = logging.getLogger("confide.api")
+
+
+def request_id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id", "-"))
+
+
+async def on_confide_error(request: Request, exc: Exception) -> JSONResponse:
+    if not isinstance(exc, ConfideError):  # pragma: no cover - registered for ConfideError only
+        return await on_unexpected(request, exc)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
+
+
+async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    if not isinstance(exc, HTTPException):  # pragma: no cover - registered for HTTPException only
+        return await on_unexpected(request, exc)
+    detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return JSONResponse({"detail": "The request body is not valid JSON."}, status_code=400)
+    public = [_public_error(e) for e in errors[:20]]
+    summary = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in public[:3])
+    return JSONResponse(
+        {"detail": f"Invalid request. {summary}", "errors": public}, status_code=422
+    )
+
+
+async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    rid = request_id(request)
+    log.error(
+        "unhandled error in %s %s [request %s]", request.method, request.url.path, rid, exc_info=exc
+    )
+    body = {"detail": "Something went wrong on the server.", "request_id": rid}
+    return JSONResponse(body, status_code=500)
+
+
+def _public_error(error: dict[str, Any]) -> dict[str, Any]:
+    """Only where and what: never echo the input back (it may be a password)."""
+    message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+    return {"loc": [str(part) for part in error.get("loc", ())], "msg": message}
+
+
+def _where(loc: list[str]) -> str:
+    parts = [p for p in loc if p not in {"body", "query", "path"}]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ConfideError, on_confide_error)
+    app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,111 @@
+"""`create_app(settings)`: the ASGI application. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from confide import __version__
+from confide.api import api_keys, audit, auth, docs, errors, groups, health, instance, users
+from confide.api.middleware import (
+    BodyLimitMiddleware,
+    RequestGuardMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
+from confide.db import migrate
+from confide.db.engine import Database
+from confide.security.passwords import PasswordHasher
+from confide.security.ratelimit import MemoryRateLimiter
+from confide.security.sealing import KeyRing, Sealer
+from confide.services.context import Context
+from confide.settings import Settings
+
+log = logging.getLogger("confide")
+ROUTERS = (
+    health.router,
+    auth.router,
+    api_keys.router,
+    users.router,
+    groups.router,
+    audit.router,
+    instance.router,
+    docs.router,
+)
+
+
+async def build_context(settings: Settings) -> Context:
+    """Open the database (migrating it to the current schema) and load the master key."""
+    _prepare_data_dir(settings)
+    ring = KeyRing.load_or_create(settings.key_file)
+    db = Database(settings.sqlalchemy_url)
+    await migrate.upgrade(db)
+    return Context(
+        settings=settings,
+        db=db,
+        sealer=Sealer(ring),
+        hasher=PasswordHasher(settings.password_hash_memory_kib),
+        limiter=MemoryRateLimiter(),
+    )
+
+
+def _prepare_data_dir(settings: Settings) -> None:
+    """Create the data dir private to this user (0700); warn when an existing one is not."""
+    if not settings.data_dir.exists():
+        settings.data_dir.mkdir(parents=True, mode=0o700)
+    elif settings.data_dir.stat().st_mode & 0o077:
+        log.warning("data dir %s is readable by other users; run chmod 700 on it",
+                    settings.data_dir)
+
+
+def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
+    """The app. Pass `context` to reuse one (tests); otherwise the lifespan builds it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if context is not None:
+            yield
+            return
+        app.state.ctx = await build_context(settings)
+        try:
+            yield
+        finally:
+            await app.state.ctx.db.dispose()
+
+    app = FastAPI(
+        title="Confide",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    if context is not None:
+        app.state.ctx = context
+    for router in ROUTERS:
+        if router is docs.router and not settings.api_docs:
+            continue
+        app.include_router(router)
+    errors.install(app)
+    _add_middleware(app, settings)
+    return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Added innermost first: the request id wraps everything, so every answer carries it."""
+    app.add_middleware(RequestGuardMiddleware, settings=settings)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["authorization", "content-type", "x-confide-csrf"],
+        )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
+    app.add_middleware(RequestIdMiddleware)

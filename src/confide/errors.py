@@ -1,0 +1,43 @@
+"""Errors the lower layers raise for the API layer to turn into HTTP answers.
+
+Each carries a message written for a person. Another user's resource raises NotFound, exactly
+like a missing one, so ids reveal nothing.
+"""
+
+from __future__ import annotations
+
+
+class ConfideError(Exception):
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(ConfideError):
+    status = 400
+
+
+class Unauthorized(ConfideError):
+    status = 401
+
+
+class Forbidden(ConfideError):
+    status = 403
+
+
+class NotFound(ConfideError):
+    status = 404
+
+
+class Conflict(ConfideError):
+    status = 409
+
+
+class RateLimited(ConfideError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

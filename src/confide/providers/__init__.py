@@ -1,0 +1,1 @@
+"""LLM backends behind one ChatModel protocol (built by the chat-engine issue)."""

@@ -1,0 +1,1 @@
+"""Loaders, chunking, embedder, vector index and retrieval (built by the knowledge issue)."""

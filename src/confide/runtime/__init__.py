@@ -1,0 +1,1 @@
+"""Broker, generation runner and background jobs (built by the chat-engine issue)."""

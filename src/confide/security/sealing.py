@@ -1,0 +1,182 @@
+"""Sealing: encryption at rest with AES-256-GCM.
+
+Two levels of keys:
+- the master key (KEK) lives outside the database, in a 0600 key file (`<data dir>/master.key`
+  by default). The file is a key ring: one `<key id> <base64 key>` line per key, the last one
+  current, so `confide keys rotate` can add a key, re-wrap every data key, then drop the old.
+- each user has a data key (DEK), stored wrapped by the KEK in `user_keys`. Content is sealed
+  with the owner's DEK. Deleting the wrapped DEK makes that user's ciphertext unreadable,
+  including copies in backups.
+
+Associated data binds a ciphertext to its place (table, column, row id and owner), so a
+ciphertext copied into another row, column or user's data fails to open.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+FORMAT_V1 = b"\x01"
+NONCE_BYTES = 12
+KEY_BYTES = 32
+KEYFILE_HEADER = (
+    "# Confide master key ring. Keep it secret, and back it up apart from the database:\n"
+    "# without it no sealed data can be read.\n"
+    "# One '<key id> <base64 key>' per line; the last one is current.\n"
+)
+
+
+class SealError(Exception):
+    """A ciphertext could not be opened: wrong key, wrong place, or tampered with."""
+
+
+class KeyFileError(Exception):
+    """The master key file is missing, malformed or too widely readable."""
+
+
+@dataclass(frozen=True)
+class WrappedKey:
+    kek_id: str
+    blob: bytes
+
+
+class KeyRing:
+    """The master keys, read from (and written to) the key file."""
+
+    def __init__(self, path: Path, keys: dict[str, bytes]) -> None:
+        if not keys:
+            raise KeyFileError(f"master key file {path} holds no key")
+        self.path = path
+        self._keys = keys
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> KeyRing:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            ring = cls(path, {_new_key_id(): secrets.token_bytes(KEY_BYTES)})
+            ring._write(exclusive=True)
+            return ring
+        return cls.load(path)
+
+    @classmethod
+    def load(cls, path: Path) -> KeyRing:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            raise KeyFileError(
+                f"master key file {path} is readable by others (mode {mode:o}); run chmod 600 on it"
+            )
+        return cls(path, _parse_keys(path))
+
+    @property
+    def current_id(self) -> str:
+        return next(reversed(self._keys))
+
+    def key(self, kek_id: str) -> bytes:
+        try:
+            return self._keys[kek_id]
+        except KeyError:
+            raise SealError(f"master key {kek_id} is not in the key ring") from None
+
+    def ids(self) -> list[str]:
+        return list(self._keys)
+
+    def add_new_key(self) -> str:
+        """Append a fresh key (it becomes current) and save the ring."""
+        kek_id = _new_key_id()
+        self._keys[kek_id] = secrets.token_bytes(KEY_BYTES)
+        self._write()
+        return kek_id
+
+    def keep_only(self, kek_id: str) -> None:
+        """Forget every key but `kek_id` and save the ring."""
+        self._keys = {kek_id: self.key(kek_id)}
+        self._write()
+
+    def _write(self, *, exclusive: bool = False) -> None:
+        lines = [KEYFILE_HEADER]
+        lines += [f"{kid} {base64.b64encode(key).decode()}\n" for kid, key in self._keys.items()]
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write("".join(lines))
+            handle.flush()
+            os.fsync(handle.fileno())
+        if exclusive and self.path.exists():
+            tmp.unlink()
+            raise KeyFileError(f"master key file {self.path} appeared while creating it")
+        tmp.replace(self.path)
+
+
+class Sealer:
+    """Creates, wraps and unwraps per-user data keys with the key ring."""
+
+    def __init__(self, ring: KeyRing) -> None:
+        self.ring = ring
+
+    def new_data_key(self, user_id: str) -> tuple[bytes, WrappedKey]:
+        dek = AESGCM.generate_key(bit_length=256)
+        return dek, self.wrap(user_id, dek)
+
+    def wrap(self, user_id: str, dek: bytes) -> WrappedKey:
+        kek_id = self.ring.current_id
+        blob = seal(self.ring.key(kek_id), _dek_aad(user_id, kek_id), dek)
+        return WrappedKey(kek_id, blob)
+
+    def unwrap(self, user_id: str, wrapped: WrappedKey) -> bytes:
+        return open_sealed(
+            self.ring.key(wrapped.kek_id), _dek_aad(user_id, wrapped.kek_id), wrapped.blob
+        )
+
+
+def seal(key: bytes, aad: bytes, plaintext: bytes) -> bytes:
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    return FORMAT_V1 + nonce + AESGCM(key).encrypt(nonce, plaintext, FORMAT_V1 + aad)
+
+
+def open_sealed(key: bytes, aad: bytes, blob: bytes) -> bytes:
+    if len(blob) < 1 + NONCE_BYTES + 16 or blob[:1] != FORMAT_V1:
+        raise SealError("not a sealed value")
+    nonce, body = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
+    try:
+        return AESGCM(key).decrypt(nonce, body, FORMAT_V1 + aad)
+    except InvalidTag:
+        raise SealError("sealed value does not open here") from None
+
+
+def content_aad(table: str, column: str, row_id: str, owner_id: str) -> bytes:
+    """Associated data binding a ciphertext to one cell of one user's row."""
+    return f"confide/v1|{table}|{column}|{row_id}|{owner_id}".encode()
+
+
+def _dek_aad(user_id: str, kek_id: str) -> bytes:
+    return f"confide/dek/v1|{user_id}|{kek_id}".encode()
+
+
+def _new_key_id() -> str:
+    return secrets.token_hex(8)
+
+
+def _parse_keys(path: Path) -> dict[str, bytes]:
+    keys: dict[str, bytes] = {}
+    for number, line in enumerate(path.read_text("ascii").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        try:
+            kid, encoded = line.split()
+            key = base64.b64decode(encoded, validate=True)
+        except (ValueError, binascii.Error):
+            raise KeyFileError(f"master key file {path}, line {number}: malformed") from None
+        if len(key) != KEY_BYTES:
+            raise KeyFileError(f"master key file {path}, line {number}: key is not 32 bytes")
+        keys[kid] = key
+    return keys

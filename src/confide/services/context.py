@@ -1,0 +1,20 @@
+"""What every use-case needs from the running app, built once in the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from confide.db.engine import Database
+from confide.security.passwords import PasswordHasher
+from confide.security.ratelimit import RateLimiter
+from confide.security.sealing import Sealer
+from confide.settings import Settings
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    db: Database
+    sealer: Sealer
+    hasher: PasswordHasher
+    limiter: RateLimiter

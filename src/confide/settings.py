@@ -1,0 +1,179 @@
+"""Confide's settings: the only place environment variables are read.
+
+Every setting has an environment variable `CONFIDE_<NAME>`. Settings that an admin can also
+change at run time (the sign-up mode) are stored in the database; an environment variable that
+is set explicitly always wins over the stored value.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class SignupMode(StrEnum):
+    approval = "approval"
+    open = "open"
+    closed = "closed"
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Settings(BaseSettings):
+    """All of Confide's configuration. See README.md for the table of settings."""
+
+    model_config = SettingsConfigDict(env_prefix="CONFIDE_", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(
+        default=Path("data"), description="Where the database, keys and files live."
+    )
+    host: str = Field(default="127.0.0.1", description="Address `confide serve` listens on.")
+    port: int = Field(default=8080, ge=1, le=65535, description="Port `confide serve` uses.")
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy async URL; empty means the SQLite file `<data dir>/confide.db`.",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8080",
+        description="The URL users reach Confide at; https makes session cookies Secure.",
+    )
+    signup_mode: SignupMode = Field(
+        default=SignupMode.approval,
+        description="`approval` (new accounts wait for an admin), `open` or `closed`.",
+    )
+    session_idle_minutes: int = Field(
+        default=7 * 24 * 60, ge=5, description="A session unused this long ends."
+    )
+    session_max_days: int = Field(
+        default=30, ge=1, le=400, description="A session ends this long after sign-in."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins allowed to call the API cross-site; empty: none.",
+    )
+    log_format: LogFormat = Field(default=LogFormat.text, description="`text` or `json`.")
+    log_level: str = Field(default="INFO", description="Python log level name.")
+    master_key_file: Path | None = Field(
+        default=None,
+        description="Master key file; default `<data dir>/master.key`, created on first start.",
+    )
+    max_body_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1024, description="Largest request body accepted."
+    )
+    login_rate_per_ip: int = Field(
+        default=20, ge=1, description="Login and sign-up attempts per IP per window."
+    )
+    login_rate_per_account: int = Field(
+        default=10, ge=1, description="Login attempts per account per window."
+    )
+    login_rate_window_seconds: int = Field(
+        default=300, ge=1, description="Length of the login rate-limit window."
+    )
+    password_hash_memory_kib: int = Field(
+        default=65536,
+        ge=19456,
+        description="argon2id memory cost; 19456 (19 MiB) is OWASP's minimum.",
+    )
+    api_docs: bool = Field(
+        default=True, description="Serve the OpenAPI schema and docs to signed-in users."
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            _require_origin(origin)
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str) -> str:
+        _require_origin(value, allow_path=True)
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @model_validator(mode="after")
+    def _check_session_lifetimes(self) -> Settings:
+        if self.session_idle_minutes > self.session_max_days * 24 * 60:
+            raise ValueError("session_idle_minutes cannot exceed session_max_days")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'confide.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    @property
+    def key_file(self) -> Path:
+        return self.master_key_file or self.data_dir / "master.key"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def public_origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}".lower()
+
+    def explicitly_set(self, name: str) -> bool:
+        """True when the operator set this setting (by environment), so it beats stored values."""
+        return name in self.model_fields_set
+
+
+def _require_origin(value: str, *, allow_path: bool = False) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    if not allow_path and parts.path not in {"", "/"}:
+        raise ValueError(f"{value!r} is an origin and cannot have a path")
+
+
+class SettingsError(Exception):
+    """Settings could not be loaded; the message is one line naming the setting."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment (and overrides), or raise SettingsError."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "settings"
+        env = f"CONFIDE_{field.upper()}" if first["loc"] else "CONFIDE_* settings"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"invalid setting {env}: {message}") from None

@@ -1,0 +1,55 @@
+"""Per-user data keys, and the cipher that seals a user's content columns with them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from confide.db.tables import UserKey
+from confide.errors import NotFound
+from confide.security.sealing import Sealer, WrappedKey, content_aad, open_sealed, seal
+
+
+@dataclass(frozen=True)
+class UserCipher:
+    """Seals and opens one user's content; the associated data pins each value to its cell."""
+
+    owner_id: str
+    dek: bytes
+
+    def seal(self, table: str, column: str, row_id: str, text: str) -> bytes:
+        aad = content_aad(table, column, row_id, self.owner_id)
+        return seal(self.dek, aad, text.encode("utf-8"))
+
+    def open(self, table: str, column: str, row_id: str, blob: bytes) -> str:
+        aad = content_aad(table, column, row_id, self.owner_id)
+        return open_sealed(self.dek, aad, blob).decode("utf-8")
+
+
+def add_user_key(session: AsyncSession, sealer: Sealer, user_id: str) -> None:
+    _dek, wrapped = sealer.new_data_key(user_id)
+    session.add(UserKey(user_id=user_id, kek_id=wrapped.kek_id, wrapped_dek=wrapped.blob))
+
+
+async def cipher_for(session: AsyncSession, sealer: Sealer, user_id: str) -> UserCipher:
+    row = await session.get(UserKey, user_id)
+    if row is None:
+        raise NotFound("No data key for this user.")
+    dek = sealer.unwrap(user_id, WrappedKey(row.kek_id, row.wrapped_dek))
+    return UserCipher(user_id, dek)
+
+
+async def rewrap_all(session: AsyncSession, sealer: Sealer) -> int:
+    """Re-wrap every data key with the current master key; content is not touched."""
+    rows = (await session.scalars(select(UserKey))).all()
+    for row in rows:
+        dek = sealer.unwrap(row.user_id, WrappedKey(row.kek_id, row.wrapped_dek))
+        wrapped = sealer.wrap(row.user_id, dek)
+        row.kek_id, row.wrapped_dek = wrapped.kek_id, wrapped.blob
+    return len(rows)
+
+
+async def kek_ids_in_use(session: AsyncSession) -> set[str]:
+    return set((await session.scalars(select(UserKey.kek_id).distinct())).all())
