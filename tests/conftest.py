@@ -45,10 +45,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if isinstance(item, pytest.Function) and inspect.iscoroutinefunction(item.function):
-            item.add_marker(pytest.mark.anyio)
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Collector, name: str, obj: object) -> None:
+    """Run every `async def test_…` on asyncio through anyio's plugin."""
+    if name.startswith("test") and inspect.iscoroutinefunction(obj):
+        pytest.mark.anyio(obj)
 
 
 @pytest.fixture(scope="session")
@@ -112,9 +113,7 @@ def db_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_template(
-    db_kind: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def database_template(db_kind: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database for the whole run: a SQLite file to copy, or a PostgreSQL URL."""
     if db_kind == "sqlite":
         path = tmp_path_factory.mktemp("template") / "confide.db"

@@ -58,8 +58,9 @@ def _prepare_data_dir(settings: Settings) -> None:
     if not settings.data_dir.exists():
         settings.data_dir.mkdir(parents=True, mode=0o700)
     elif settings.data_dir.stat().st_mode & 0o077:
-        log.warning("data dir %s is readable by other users; run chmod 700 on it",
-                    settings.data_dir)
+        log.warning(
+            "data dir %s is readable by other users; run chmod 700 on it", settings.data_dir
+        )
 
 
 def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
@@ -97,6 +98,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     """Added innermost first: the request id wraps everything, so every answer carries it."""
+    app.add_middleware(errors.UnexpectedErrorMiddleware)
     app.add_middleware(RequestGuardMiddleware, settings=settings)
     if settings.cors_origins:
         app.add_middleware(

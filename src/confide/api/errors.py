@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from confide.errors import ConfideError, RateLimited
 
@@ -66,6 +67,33 @@ def _public_error(error: dict[str, Any]) -> dict[str, Any]:
 def _where(loc: list[str]) -> str:
     parts = [p for p in loc if p not in {"body", "query", "path"}]
     return ".".join(parts) or "body"
+
+
+class UnexpectedErrorMiddleware:
+    """Turns an unhandled exception into the generic 500 inside our other middleware, so the
+    answer still carries the request id and the security headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:  # noqa: BLE001 - the one catch-all: log, answer a generic 500
+            response = await on_unexpected(Request(scope), exc)
+            if started:
+                return  # the answer is under way (a stream); it is logged and ends here
+            await response(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import string
 
 API_KEY_PREFIX = "cf-"
 API_KEY_SHOWN_PREFIX = 8  # characters after "cf-" kept in the clear so a user can tell keys apart
+URL_SAFE = frozenset(string.ascii_letters + string.digits + "-_")
 
 
 def new_session_token() -> str:
@@ -29,8 +31,9 @@ def api_key_display_prefix(key: str) -> str:
 
 
 def looks_like_api_key(value: str) -> bool:
-    return value.startswith(API_KEY_PREFIX) and 40 <= len(value) <= 60
+    body = value[len(API_KEY_PREFIX) :]
+    return value.startswith(API_KEY_PREFIX) and 40 <= len(value) <= 60 and set(body) <= URL_SAFE
 
 
 def looks_like_session_token(value: str) -> bool:
-    return 40 <= len(value) <= 64 and all(c.isalnum() or c in "-_" for c in value)
+    return 40 <= len(value) <= 64 and set(value) <= URL_SAFE

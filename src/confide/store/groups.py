@@ -38,7 +38,7 @@ async def member_counts(session: AsyncSession, group_ids: list[str]) -> dict[str
         .where(GroupMember.group_id.in_(group_ids))
         .group_by(GroupMember.group_id)
     )
-    return {gid: int(n) for gid, n in (await session.execute(query)).tuples()}
+    return {gid: int(n) for gid, n in (await session.execute(query)).all()}
 
 
 async def add_member(session: AsyncSession, group_id: str, user_id: str) -> bool:
