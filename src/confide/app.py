@@ -10,7 +10,18 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from confide import __version__
-from confide.api import api_keys, audit, auth, docs, errors, groups, health, instance, users
+from confide.api import (
+    api_keys,
+    audit,
+    auth,
+    docs,
+    errors,
+    groups,
+    health,
+    home,
+    instance,
+    users,
+)
 from confide.api.middleware import (
     BodyLimitMiddleware,
     RequestGuardMiddleware,
@@ -27,6 +38,7 @@ from confide.settings import Settings
 
 log = logging.getLogger("confide")
 ROUTERS = (
+    home.router,
     health.router,
     auth.router,
     api_keys.router,

@@ -80,6 +80,8 @@ async def test_duplicate_email_is_a_conflict_case_insensitively(
     ("payload", "status", "needle"),
     [
         ({"email": "not-an-email", "password": PASSWORD, "name": "X"}, 422, "email"),
+        ({"email": "a" * 310 + "@example.com", "password": PASSWORD, "name": "X"}, 422, "email"),
+        ({"email": "a@exa mple.com", "password": PASSWORD, "name": "X"}, 422, "email"),
         ({"email": "a@example.com", "password": "short", "name": "X"}, 400, "at least 10"),
         ({"email": "a@example.com", "password": "password123", "name": "X"}, 400, "too common"),
         ({"email": "a@example.com", "password": "x" * 1025, "name": "X"}, 422, "password"),
