@@ -41,6 +41,10 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy async URL; empty means the SQLite file `<data dir>/confide.db`.",
     )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies whose X-Forwarded-For/-Proto are trusted (comma list, or *).",
+    )
     public_url: str = Field(
         default="http://127.0.0.1:8080",
         description="The URL users reach Confide at; https makes session cookies Secure.",
@@ -124,7 +128,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _check_session_lifetimes(self) -> Settings:
         if self.session_idle_minutes > self.session_max_days * 24 * 60:
-            raise ValueError("session_idle_minutes cannot exceed session_max_days")
+            raise ValueError(
+                "CONFIDE_SESSION_IDLE_MINUTES cannot exceed CONFIDE_SESSION_MAX_DAYS "
+                "(in minutes)"
+            )
         return self
 
     @property
@@ -173,7 +180,8 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = str(first["loc"][0]) if first["loc"] else "settings"
-        env = f"CONFIDE_{field.upper()}" if first["loc"] else "CONFIDE_* settings"
         message = str(first["msg"]).removeprefix("Value error, ")
+        if not first["loc"]:  # a rule across settings: its message names them
+            raise SettingsError(f"invalid settings: {message}") from None
+        env = f"CONFIDE_{str(first['loc'][0]).upper()}"
         raise SettingsError(f"invalid setting {env}: {message}") from None
