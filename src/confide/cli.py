@@ -94,6 +94,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         log_config=None,
         server_header=False,
         proxy_headers=True,
+        ws="none",  # Confide streams with SSE; not loading websockets saves memory and time
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return 0

@@ -70,7 +70,8 @@ class RequestIdMiddleware:
 
 
 class SecurityHeadersMiddleware:
-    """Adds the security headers to every response; API answers are never cached."""
+    """Adds the security headers to every response; API answers are not cached unless the
+    route says otherwise (static docs assets do)."""
 
     def __init__(self, app: ASGIApp, settings: Settings) -> None:
         self.app = app
@@ -94,7 +95,7 @@ class SecurityHeadersMiddleware:
                 headers["cross-origin-resource-policy"] = "same-origin"
                 if self.hsts:
                     headers["strict-transport-security"] = "max-age=31536000"
-                if is_api:
+                if is_api and "cache-control" not in headers:
                     headers["cache-control"] = "no-store"
             await send(message)
 

@@ -1,15 +1,12 @@
 """Apply Alembic migrations: from `confide migrate` and on `serve` start, never on import.
 
+A restart on a current schema costs one query: Alembic (and Mako behind it) is imported only
+when a migration actually has to run, which keeps start-up fast and idle memory small.
 On PostgreSQL an advisory lock makes replicas that start together migrate one at a time.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -17,19 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from confide.db.engine import Database
 from confide.db.migrations import HEAD
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 PG_MIGRATION_LOCK = 0x0C0F1DE  # an arbitrary constant shared by every replica
-
-
-def alembic_config(connection: Connection | None = None) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["connection"] = connection
-    return config
-
-
-def script_head() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 async def current_revision(db: Database) -> str | None:
@@ -59,4 +44,7 @@ async def upgrade(db: Database) -> None:
 
 
 def _upgrade_sync(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "head")
+    # Imported here on purpose: Alembic is heavy and only needed when a migration runs.
+    from confide.db import alembic_ops
+
+    alembic_ops.upgrade_to_head(connection)
