@@ -129,8 +129,7 @@ class Settings(BaseSettings):
     def _check_session_lifetimes(self) -> Settings:
         if self.session_idle_minutes > self.session_max_days * 24 * 60:
             raise ValueError(
-                "CONFIDE_SESSION_IDLE_MINUTES cannot exceed CONFIDE_SESSION_MAX_DAYS "
-                "(in minutes)"
+                "CONFIDE_SESSION_IDLE_MINUTES cannot exceed CONFIDE_SESSION_MAX_DAYS (in minutes)"
             )
         return self
 

@@ -57,6 +57,7 @@ class KeyRing:
             raise KeyFileError(f"master key file {path} holds no key")
         self.path = path
         self._keys = keys
+        self._stamp = _file_stamp(path)
 
     @classmethod
     def load_or_create(cls, path: Path) -> KeyRing:
@@ -78,13 +79,29 @@ class KeyRing:
 
     @property
     def current_id(self) -> str:
+        self.refresh()
         return next(reversed(self._keys))
 
     def key(self, kek_id: str) -> bytes:
+        if kek_id not in self._keys:
+            self.refresh()
         try:
             return self._keys[kek_id]
         except KeyError:
             raise SealError(f"master key {kek_id} is not in the key ring") from None
+
+    def refresh(self) -> None:
+        """Pick up keys that `confide keys rotate` (another process) wrote to the file.
+
+        Keys dropped from the file stay known in memory, so a running server keeps opening
+        what it wrapped before the rotation, and wraps new data keys with the new current key.
+        """
+        stamp = _file_stamp(self.path)
+        if stamp is None or stamp == self._stamp:
+            return
+        on_file = KeyRing.load(self.path)._keys
+        self._keys = {k: v for k, v in self._keys.items() if k not in on_file} | on_file
+        self._stamp = stamp
 
     def ids(self) -> list[str]:
         return list(self._keys)
@@ -115,6 +132,7 @@ class KeyRing:
             tmp.unlink()
             raise KeyFileError(f"master key file {self.path} appeared while creating it")
         tmp.replace(self.path)
+        self._stamp = _file_stamp(self.path)
 
 
 class Sealer:
@@ -164,6 +182,14 @@ def _dek_aad(user_id: str, kek_id: str) -> bytes:
 
 def _new_key_id() -> str:
     return secrets.token_hex(8)
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    return info.st_ino, info.st_mtime_ns, info.st_size
 
 
 def _parse_keys(path: Path) -> dict[str, bytes]:

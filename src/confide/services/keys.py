@@ -28,8 +28,8 @@ async def rotate_master_key(principal: Principal, ctx: Context) -> Rotation:
     async with ctx.db.write() as session:
         count = await keys.rewrap_all(session, ctx.sealer)
         await record(session, principal, "keys.rotated", key_id=new_id, rewrapped=count)
-    async with ctx.db.read() as session:
-        in_use = await keys.kek_ids_in_use(session)
-    if in_use <= {new_id}:
-        ring.keep_only(new_id)
+    async with ctx.db.write() as session:
+        await keys.lock_keys(session, exclusive=True)  # no wrap in flight while we look
+        if await keys.kek_ids_in_use(session) <= {new_id}:
+            ring.keep_only(new_id)
     return Rotation(new_id, count)

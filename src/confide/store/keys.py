@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.tables import UserKey
@@ -28,7 +28,28 @@ class UserCipher:
         return open_sealed(self.dek, aad, blob).decode("utf-8")
 
 
-def add_user_key(session: AsyncSession, sealer: Sealer, user_id: str) -> None:
+PG_KEYS_LOCK = 0x0C0FEE  # wrapping (shared) vs. master key rotation (exclusive)
+
+
+async def lock_keys(session: AsyncSession, *, exclusive: bool) -> None:
+    """Order data-key wrapping against rotation until the transaction ends.
+
+    On SQLite the write transaction already holds the database's write lock; on PostgreSQL an
+    advisory lock does it, so rotation never drops a master key that a concurrent sign-up has
+    just used to wrap a data key.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    statement = (
+        text("SELECT pg_advisory_xact_lock(:key)")
+        if exclusive
+        else text("SELECT pg_advisory_xact_lock_shared(:key)")
+    )
+    await session.execute(statement, {"key": PG_KEYS_LOCK})
+
+
+async def add_user_key(session: AsyncSession, sealer: Sealer, user_id: str) -> None:
+    await lock_keys(session, exclusive=False)
     _dek, wrapped = sealer.new_data_key(user_id)
     session.add(UserKey(user_id=user_id, kek_id=wrapped.kek_id, wrapped_dek=wrapped.blob))
 
@@ -43,6 +64,7 @@ async def cipher_for(session: AsyncSession, sealer: Sealer, user_id: str) -> Use
 
 async def rewrap_all(session: AsyncSession, sealer: Sealer) -> int:
     """Re-wrap every data key with the current master key; content is not touched."""
+    await lock_keys(session, exclusive=True)
     rows = (await session.scalars(select(UserKey))).all()
     for row in rows:
         dek = sealer.unwrap(row.user_id, WrappedKey(row.kek_id, row.wrapped_dek))

@@ -30,7 +30,7 @@ async def create(
     user = User(id=new_id(), email=email, name=name, role=role.value, password_hash=password_hash)
     session.add(user)
     await session.flush()
-    add_user_key(session, sealer, user.id)
+    await add_user_key(session, sealer, user.id)
     await session.flush()
     return user
 

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from confide.settings import LogFormat, Settings, SettingsError, SignupMode, load_settings
+
+
+def test_defaults() -> None:
+    settings = Settings()
+    assert settings.data_dir == Path("data")
+    assert settings.sqlalchemy_url == f"sqlite+aiosqlite:///{Path('data').resolve()}/confide.db"
+    assert settings.is_sqlite
+    assert settings.key_file == Path("data/master.key")
+    assert (settings.host, settings.port) == ("127.0.0.1", 8080)
+    assert settings.signup_mode is SignupMode.approval
+    assert settings.cors_origins == []
+    assert settings.log_format is LogFormat.text
+    assert settings.secure_cookies is False
+    assert settings.public_origin == "http://127.0.0.1:8080"
+
+
+def test_the_database_url_follows_the_data_dir(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "elsewhere")
+    assert settings.sqlalchemy_url == f"sqlite+aiosqlite:///{tmp_path / 'elsewhere'}/confide.db"
+    pg = Settings(database_url="postgresql+asyncpg://u@db/confide")
+    assert pg.sqlalchemy_url == "postgresql+asyncpg://u@db/confide"
+    assert not pg.is_sqlite
+
+
+def test_settings_come_from_confide_prefixed_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIDE_PORT", "9000")
+    monkeypatch.setenv("CONFIDE_SIGNUP_MODE", "open")
+    monkeypatch.setenv("CONFIDE_MASTER_KEY_FILE", "/run/secrets/confide.key")
+    monkeypatch.setenv("HOST", "192.0.2.1")  # not ours: ignored
+    settings = Settings()
+    assert settings.port == 9000
+    assert settings.signup_mode is SignupMode.open
+    assert settings.key_file == Path("/run/secrets/confide.key")
+    assert settings.host == "127.0.0.1"
+
+
+def test_cors_origins_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIDE_CORS_ORIGINS", " https://a.example, http://b.example:8443/ ,,")
+    assert Settings().cors_origins == ["https://a.example", "http://b.example:8443/"]
+    monkeypatch.setenv("CONFIDE_CORS_ORIGINS", "")
+    assert Settings().cors_origins == []
+
+
+@pytest.mark.parametrize("origin", ["https://a.example/path", "a.example", "ftp://a.example"])
+def test_a_cors_origin_must_be_an_origin(origin: str) -> None:
+    with pytest.raises(ValidationError, match="cors_origins"):
+        Settings(cors_origins=origin)
+
+
+def test_explicitly_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not Settings().explicitly_set("signup_mode")
+    assert Settings(signup_mode="closed").explicitly_set("signup_mode")
+    monkeypatch.setenv("CONFIDE_SIGNUP_MODE", "approval")  # set to the default: still explicit
+    assert Settings().explicitly_set("signup_mode")
+    assert not Settings().explicitly_set("port")
+
+
+def test_https_public_urls_make_cookies_secure() -> None:
+    settings = Settings(public_url="https://Chat.Example.org/confide/")
+    assert settings.secure_cookies
+    assert settings.public_url == "https://Chat.Example.org/confide"
+    assert settings.public_origin == "https://chat.example.org"
+    assert not Settings(public_url="http://chat.example.org").secure_cookies
+
+
+def test_an_idle_timeout_longer_than_the_session_is_refused() -> None:
+    Settings(session_idle_minutes=24 * 60, session_max_days=1)
+    with pytest.raises(ValidationError, match="IDLE_MINUTES cannot exceed"):
+        Settings(session_idle_minutes=24 * 60 + 1, session_max_days=1)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CONFIDE_PORT", "abc"),
+        ("CONFIDE_PORT", "70000"),
+        ("CONFIDE_SIGNUP_MODE", "maybe"),
+        ("CONFIDE_PUBLIC_URL", "ftp://x"),
+        ("CONFIDE_DATABASE_URL", "mysql://x"),
+        ("CONFIDE_LOG_LEVEL", "LOUD"),
+        ("CONFIDE_PASSWORD_HASH_MEMORY_KIB", "1024"),
+    ],
+)
+def test_load_settings_names_the_bad_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(f"invalid setting {name}: ")
+    assert "\n" not in message
+
+
+def test_load_settings_names_the_lifetimes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIDE_SESSION_IDLE_MINUTES", "100000")
+    monkeypatch.setenv("CONFIDE_SESSION_MAX_DAYS", "1")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value) == (
+        "invalid settings: CONFIDE_SESSION_IDLE_MINUTES cannot exceed CONFIDE_SESSION_MAX_DAYS "
+        "(in minutes)"
+    )
+
+
+def test_settings_are_frozen() -> None:
+    with pytest.raises(ValidationError):
+        Settings().port = 1  # type: ignore[misc]
