@@ -75,7 +75,7 @@ def _engine_options(url: str) -> dict[str, Any]:
 def _ensure_sqlite_dir(url: str) -> None:
     path = url.split(":///", 1)[-1].split("?", 1)[0]
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 
 def _install_sqlite_hooks(engine: AsyncEngine) -> None:
