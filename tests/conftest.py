@@ -22,7 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from confide.app import build_context, create_app
+from confide.app import build_context, close_context, create_app
 from confide.db import migrate
 from confide.db.engine import Database
 from confide.db.tables import Base
@@ -182,7 +182,7 @@ async def ctx(settings: Settings, db_kind: str) -> AsyncIterator[Context]:
         await _truncate_all(settings.sqlalchemy_url)
     context = await build_context(settings)
     yield context
-    await context.db.dispose()
+    await close_context(context)
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from confide.api.middleware import (
 )
 from confide.db import migrate
 from confide.db.engine import Database
+from confide.providers.http import HttpPool
 from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import MemoryRateLimiter
 from confide.security.sealing import KeyRing, Sealer
@@ -62,7 +63,13 @@ async def build_context(settings: Settings) -> Context:
         sealer=Sealer(ring),
         hasher=PasswordHasher(settings.password_hash_memory_kib),
         limiter=MemoryRateLimiter(),
+        http=HttpPool(),
     )
+
+
+async def close_context(ctx: Context) -> None:
+    await ctx.http.close()
+    await ctx.db.dispose()
 
 
 def _prepare_data_dir(settings: Settings) -> None:
@@ -87,7 +94,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
         try:
             yield
         finally:
-            await app.state.ctx.db.dispose()
+            await close_context(app.state.ctx)
 
     app = FastAPI(
         title="Confide",

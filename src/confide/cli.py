@@ -12,7 +12,7 @@ from typing import Any
 import uvicorn
 
 from confide import __version__, logs
-from confide.app import build_context, create_app
+from confide.app import build_context, close_context, create_app
 from confide.db import migrate
 from confide.db.engine import Database
 from confide.errors import ConfideError
@@ -171,7 +171,7 @@ def _with_context(settings: Settings, use: Callable[[Any], Coroutine[Any, Any, A
         try:
             return await use(ctx)
         finally:
-            await ctx.db.dispose()
+            await close_context(ctx)
 
     return asyncio.run(run())
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from confide.db.engine import Database
+from confide.providers.http import HttpPool
 from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import RateLimiter
 from confide.security.sealing import Sealer
@@ -18,3 +19,4 @@ class Context:
     sealer: Sealer
     hasher: PasswordHasher
     limiter: RateLimiter
+    http: HttpPool

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from confide.db.tables import UserKey
+from confide.db.tables import SystemKey, UserKey
 from confide.errors import NotFound
 from confide.security.sealing import Sealer, WrappedKey, content_aad, open_sealed, seal
 
@@ -62,16 +62,42 @@ async def cipher_for(session: AsyncSession, sealer: Sealer, user_id: str) -> Use
     return UserCipher(user_id, dek)
 
 
+SYSTEM_OWNER = "system:{name}"  # the owner id a system key is wrapped and used under
+
+
+async def system_cipher(session: AsyncSession, sealer: Sealer, name: str) -> UserCipher:
+    """The instance's data key `name` (created on first use), e.g. for connection API keys."""
+    owner = SYSTEM_OWNER.format(name=name)
+    row = await session.get(SystemKey, name)
+    if row is None:
+        await lock_keys(session, exclusive=False)
+        dek, wrapped = sealer.new_data_key(owner)
+        session.add(SystemKey(name=name, kek_id=wrapped.kek_id, wrapped_dek=wrapped.blob))
+        await session.flush()
+        return UserCipher(owner, dek)
+    return UserCipher(owner, sealer.unwrap(owner, WrappedKey(row.kek_id, row.wrapped_dek)))
+
+
 async def rewrap_all(session: AsyncSession, sealer: Sealer) -> int:
-    """Re-wrap every data key with the current master key; content is not touched."""
+    """Re-wrap every data key (users' and the instance's) with the current master key;
+    content is not touched."""
     await lock_keys(session, exclusive=True)
-    rows = (await session.scalars(select(UserKey))).all()
-    for row in rows:
-        dek = sealer.unwrap(row.user_id, WrappedKey(row.kek_id, row.wrapped_dek))
-        wrapped = sealer.wrap(row.user_id, dek)
-        row.kek_id, row.wrapped_dek = wrapped.kek_id, wrapped.blob
-    return len(rows)
+    user_rows = (await session.scalars(select(UserKey))).all()
+    for row in user_rows:
+        row.kek_id, row.wrapped_dek = _rewrapped(sealer, row.user_id, row.kek_id, row.wrapped_dek)
+    system_rows = (await session.scalars(select(SystemKey))).all()
+    for key in system_rows:
+        owner = SYSTEM_OWNER.format(name=key.name)
+        key.kek_id, key.wrapped_dek = _rewrapped(sealer, owner, key.kek_id, key.wrapped_dek)
+    return len(user_rows) + len(system_rows)
+
+
+def _rewrapped(sealer: Sealer, owner: str, kek_id: str, blob: bytes) -> tuple[str, bytes]:
+    wrapped = sealer.wrap(owner, sealer.unwrap(owner, WrappedKey(kek_id, blob)))
+    return wrapped.kek_id, wrapped.blob
 
 
 async def kek_ids_in_use(session: AsyncSession) -> set[str]:
-    return set((await session.scalars(select(UserKey.kek_id).distinct())).all())
+    users = set((await session.scalars(select(UserKey.kek_id).distinct())).all())
+    system = set((await session.scalars(select(SystemKey.kek_id).distinct())).all())
+    return users | system
