@@ -29,6 +29,8 @@ from confide.db.tables import Base
 from confide.services.context import Context
 from confide.settings import Settings
 
+pytest_plugins = ["tests.fakes.fixtures"]  # fake upstreams, loopback-only guard
+
 PG_SERVER = os.environ.get(
     "CONFIDE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -14,12 +15,18 @@ from confide.api import (
     api_keys,
     audit,
     auth,
+    chats,
+    connections,
     docs,
     errors,
     groups,
     health,
     home,
     instance,
+    models,
+    openai,
+    presets,
+    usage,
     users,
 )
 from confide.api.middleware import (
@@ -31,11 +38,16 @@ from confide.api.middleware import (
 from confide.db import migrate
 from confide.db.engine import Database
 from confide.providers.http import HttpPool
+from confide.providers.local import LocalModels
+from confide.runtime.broker import MemoryBroker
+from confide.runtime.generation import GenerationRunner
 from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import MemoryRateLimiter
 from confide.security.sealing import KeyRing, Sealer
 from confide.services.context import Context
+from confide.services.listings import ListingCache
 from confide.settings import Settings
+from confide.store import chats as chat_store
 
 log = logging.getLogger("confide")
 ROUTERS = (
@@ -43,8 +55,14 @@ ROUTERS = (
     health.router,
     auth.router,
     api_keys.router,
+    chats.router,
     users.router,
     groups.router,
+    connections.router,
+    models.router,
+    presets.router,
+    usage.router,
+    openai.router,
     audit.router,
     instance.router,
     docs.router,
@@ -57,6 +75,8 @@ async def build_context(settings: Settings) -> Context:
     ring = KeyRing.load_or_create(settings.key_file)
     db = Database(settings.sqlalchemy_url)
     await migrate.upgrade(db)
+    await _interrupt_leftover_streams(db)
+    broker = MemoryBroker()
     return Context(
         settings=settings,
         db=db,
@@ -64,12 +84,32 @@ async def build_context(settings: Settings) -> Context:
         hasher=PasswordHasher(settings.password_hash_memory_kib),
         limiter=MemoryRateLimiter(),
         http=HttpPool(),
+        local=LocalModels(_models_dir(settings)),
+        listings=ListingCache(),
+        broker=broker,
+        runner=GenerationRunner(broker),
     )
 
 
+async def _interrupt_leftover_streams(db: Database) -> None:
+    """Replies a previous process left `streaming` can no longer finish: keep their text."""
+    async with db.write() as session:
+        count = await chat_store.interrupt_streaming(session)
+    if count:
+        log.warning("marked %d unfinished replies as interrupted", count)
+
+
 async def close_context(ctx: Context) -> None:
+    await ctx.runner.shutdown()
     await ctx.http.close()
     await ctx.db.dispose()
+
+
+def _models_dir(settings: Settings) -> Path:
+    """`<data dir>/models`: drop a `.gguf` file here and it is a local model (loaded lazily)."""
+    path = settings.data_dir / "models"
+    path.mkdir(mode=0o700, exist_ok=True)
+    return path
 
 
 def _prepare_data_dir(settings: Settings) -> None:

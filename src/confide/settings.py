@@ -86,6 +86,15 @@ class Settings(BaseSettings):
         ge=19456,
         description="argon2id memory cost; 19456 (19 MiB) is OWASP's minimum.",
     )
+    context_budget_tokens: int = Field(
+        default=8192,
+        ge=256,
+        description="History sent to a model is trimmed to about this many tokens.",
+    )
+    task_model: str = Field(
+        default="",
+        description="Model for chat titles; empty: the model that answered.",
+    )
     api_docs: bool = Field(
         default=True, description="Serve the OpenAPI schema and docs to signed-in users."
     )

@@ -37,9 +37,8 @@ async def write_chat(ctx: Context, who: Principal, title: str, texts: list[str])
         for content in texts:
             message = await chats.add_message(
                 session,
-                who,
                 cipher,
-                chat_id=chat.id,
+                chat,
                 parent_id=parent,
                 role="user",
                 content=content,

@@ -7,6 +7,7 @@ answered with a generic 500 that reveals nothing about the server.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -16,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from confide.errors import ConfideError, RateLimited
+from confide.providers.base import ProviderError
 
 log = logging.getLogger("confide.api")
 
@@ -24,29 +26,52 @@ def request_id(request: Request) -> str:
     return str(request.scope.get("state", {}).get("request_id", "-"))
 
 
+def answer(
+    request: Request,
+    status: int,
+    message: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """`{"detail": …}` everywhere; OpenAI's `{"error": {…}}` under /v1 so SDKs show it."""
+    if request.url.path.startswith("/v1/"):
+        kind = "invalid_request_error" if status < 500 else "server_error"
+        body: dict[str, Any] = {"error": {"message": message, "type": kind, "code": status}}
+    else:
+        body = {"detail": message, **extra}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 async def on_confide_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, ConfideError):  # pragma: no cover - registered for ConfideError only
         return await on_unexpected(request, exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-    return JSONResponse({"detail": exc.message}, status_code=exc.status, headers=headers)
+    return answer(request, exc.status, exc.message, headers=headers)
+
+
+async def on_provider_error(request: Request, exc: Exception) -> JSONResponse:
+    """A model backend failed outside a stream: its safe message, as a gateway error."""
+    if not isinstance(exc, ProviderError):  # pragma: no cover - registered for it only
+        return await on_unexpected(request, exc)
+    status = {"not_found": 404, "rate_limited": 429, "timeout": 504}.get(exc.kind.value, 502)
+    return answer(request, status, exc.message)
 
 
 async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, HTTPException):  # pragma: no cover - registered for HTTPException only
         return await on_unexpected(request, exc)
     detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
-    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+    return answer(request, exc.status_code, detail, headers=exc.headers)
 
 
 async def on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
     if any(e.get("type") == "json_invalid" for e in errors):
-        return JSONResponse({"detail": "The request body is not valid JSON."}, status_code=400)
+        return answer(request, 400, "The request body is not valid JSON.")
     public = [_public_error(e) for e in errors[:20]]
     summary = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in public[:3])
-    return JSONResponse(
-        {"detail": f"Invalid request. {summary}", "errors": public}, status_code=422
-    )
+    return answer(request, 422, f"Invalid request. {summary}", errors=public)
 
 
 async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -54,8 +79,7 @@ async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error(
         "unhandled error in %s %s [request %s]", request.method, request.url.path, rid, exc_info=exc
     )
-    body = {"detail": "Something went wrong on the server.", "request_id": rid}
-    return JSONResponse(body, status_code=500)
+    return answer(request, 500, "Something went wrong on the server.", request_id=rid)
 
 
 def _public_error(error: dict[str, Any]) -> dict[str, Any]:
@@ -98,6 +122,7 @@ class UnexpectedErrorMiddleware:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ConfideError, on_confide_error)
+    app.add_exception_handler(ProviderError, on_provider_error)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(Exception, on_unexpected)

@@ -7,7 +7,7 @@ person can be told about; nothing else escapes an adapter.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol, runtime_checkable
@@ -107,8 +107,12 @@ class ProviderError(Exception):
 class ChatModel(Protocol):
     """A model backend: one connection (OpenAI-compatible, Ollama) or the local runtime."""
 
-    def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        """Stream the reply: Deltas, then exactly one Finish; or raise ProviderError."""
+    def stream_chat(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
+        """Stream the reply: Deltas, then exactly one Finish; or raise ProviderError.
+
+        A caller that stops early should `aclose()` the generator: that ends the upstream
+        request (or the local worker thread) at once instead of when it is garbage-collected.
+        """
         ...
 
     async def list_models(self) -> list[ModelInfo]: ...

@@ -6,9 +6,13 @@ from dataclasses import dataclass
 
 from confide.db.engine import Database
 from confide.providers.http import HttpPool
+from confide.providers.local import LocalModels
+from confide.runtime.broker import Broker
+from confide.runtime.generation import GenerationRunner
 from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import RateLimiter
 from confide.security.sealing import Sealer
+from confide.services.listings import ListingCache
 from confide.settings import Settings
 
 
@@ -20,3 +24,7 @@ class Context:
     hasher: PasswordHasher
     limiter: RateLimiter
     http: HttpPool
+    local: LocalModels
+    listings: ListingCache  # upstream model listings, briefly
+    broker: Broker
+    runner: GenerationRunner

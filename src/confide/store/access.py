@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, select
 
+from confide.db.tables import GroupMember
 from confide.errors import Forbidden, Unauthorized
 
 
@@ -68,4 +69,11 @@ def require_admin(principal: Principal) -> None:
 def owned_by(principal: Principal, owner_column: Any) -> ColumnElement[bool]:
     """The filter every query over a user's own rows uses."""
     condition: ColumnElement[bool] = owner_column == principal.uid
+    return condition
+
+
+def in_my_groups(principal: Principal, group_column: Any) -> ColumnElement[bool]:
+    """The filter for rows tied to a group the acting user is a member of."""
+    mine = select(GroupMember.group_id).where(GroupMember.user_id == principal.uid)
+    condition: ColumnElement[bool] = group_column.in_(mine)
     return condition

@@ -1,21 +1,27 @@
-"""Chats and their messages, sealed with the owner's data key.
+"""Chats and their message trees, sealed with the owner's data key.
 
-The chat engine issue builds the API on top; this is the storage it stands on.
+Every query is scoped to the acting principal: another user's chat or message is simply not
+found. Content (titles, message text) is sealed per cell; metadata (roles, status, times,
+model names, usage) stays in the clear.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.ids import new_id
 from confide.db.tables import Chat, Message
+from confide.db.types import utcnow
 from confide.errors import NotFound
 from confide.store.access import Principal, owned_by
 from confide.store.keys import UserCipher
+
+STREAMING = "streaming"
 
 
 @dataclass(frozen=True)
@@ -25,6 +31,12 @@ class MessageView:
     role: str
     content: str
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class ChatCursor:
+    updated_at: datetime
+    id: str
 
 
 async def create_chat(
@@ -48,17 +60,72 @@ async def get_chat(session: AsyncSession, principal: Principal, chat_id: str) ->
     return chat
 
 
-async def add_message(
+async def page(
     session: AsyncSession,
     principal: Principal,
-    cipher: UserCipher,
     *,
-    chat_id: str,
+    archived: bool,
+    before: ChatCursor | None,
+    limit: int,
+) -> list[Chat]:
+    """Chats newest first (by last activity), `limit` at a time, after the cursor."""
+    query = (
+        select(Chat)
+        .where(owned_by(principal, Chat.user_id), Chat.archived.is_(archived))
+        .order_by(Chat.updated_at.desc(), Chat.id.desc())
+        .limit(limit)
+    )
+    if before is not None:
+        query = query.where(tuple_(Chat.updated_at, Chat.id) < (before.updated_at, before.id))
+    return list((await session.scalars(query)).all())
+
+
+def set_title(chat: Chat, cipher: UserCipher, title: str) -> None:
+    chat.title = cipher.seal("chats", "title", chat.id, title)
+
+
+def chat_title(chat: Chat, cipher: UserCipher) -> str:
+    return cipher.open("chats", "title", chat.id, chat.title)
+
+
+async def delete_chat(session: AsyncSession, principal: Principal, chat_id: str) -> None:
+    chat = await get_chat(session, principal, chat_id)
+    await session.execute(delete(Message).where(Message.chat_id == chat.id))
+    await session.execute(delete(Chat).where(Chat.id == chat.id))
+
+
+async def messages_of(session: AsyncSession, chat: Chat) -> list[Message]:
+    """All messages of a chat the caller already holds (so: already scoped), oldest first."""
+    query = select(Message).where(Message.chat_id == chat.id).order_by(Message.id)
+    return list((await session.scalars(query)).all())
+
+
+async def get_message(
+    session: AsyncSession, principal: Principal, chat_id: str, message_id: str
+) -> Message:
+    query = (
+        select(Message)
+        .join(Chat, Chat.id == Message.chat_id)
+        .where(owned_by(principal, Chat.user_id), Chat.id == chat_id, Message.id == message_id)
+    )
+    message = await session.scalar(query)
+    if message is None:
+        raise NotFound("Message not found.")
+    return message
+
+
+async def add_message(
+    session: AsyncSession,
+    cipher: UserCipher,
+    chat: Chat,
+    *,
     parent_id: str | None,
     role: str,
     content: str,
+    model: str | None = None,
+    status: str = "complete",
 ) -> Message:
-    chat = await get_chat(session, principal, chat_id)
+    """Append a message to a chat the caller holds; the parent must be in the same chat."""
     if parent_id is not None:
         parent = await session.get(Message, parent_id)
         if parent is None or parent.chat_id != chat.id:
@@ -70,27 +137,53 @@ async def add_message(
         parent_id=parent_id,
         role=role,
         content=cipher.seal("messages", "content", message_id, content),
+        model=model,
+        status=status,
     )
     session.add(message)
     chat.current_leaf_id = message_id
+    chat.updated_at = utcnow()
     await session.flush()
     return message
+
+
+def open_content(cipher: UserCipher, message: Message) -> str:
+    return cipher.open("messages", "content", message.id, message.content)
 
 
 async def read_messages(
     session: AsyncSession, principal: Principal, cipher: UserCipher, chat_id: str
 ) -> list[MessageView]:
     chat = await get_chat(session, principal, chat_id)
-    rows = await session.scalars(
-        select(Message).where(Message.chat_id == chat.id).order_by(Message.id)
+    return [
+        MessageView(m.id, m.parent_id, m.role, open_content(cipher, m), m.created_at)
+        for m in await messages_of(session, chat)
+    ]
+
+
+async def save_reply(
+    session: AsyncSession,
+    cipher: UserCipher,
+    message_id: str,
+    text: str,
+    **fields: Any,
+) -> None:
+    """Store a reply's text (sealed) and any of status/finish_reason/error/usage."""
+    values = {"content": cipher.seal("messages", "content", message_id, text), **fields}
+    values["updated_at"] = utcnow()
+    await session.execute(update(Message).where(Message.id == message_id).values(**values))
+
+
+async def delete_subtree(session: AsyncSession, message: Message) -> None:
+    """Delete a message and its descendants (the foreign key cascades to the children)."""
+    await session.execute(delete(Message).where(Message.id == message.id))
+
+
+async def interrupt_streaming(session: AsyncSession) -> int:
+    """On start: replies left `streaming` by a stopped server become `interrupted`."""
+    query = (
+        update(Message)
+        .where(Message.status == STREAMING)
+        .values(status="interrupted", finish_reason="interrupted", updated_at=utcnow())
     )
-    return [_view(cipher, m) for m in rows]
-
-
-def _view(cipher: UserCipher, message: Message) -> MessageView:
-    content = cipher.open("messages", "content", message.id, message.content)
-    return MessageView(message.id, message.parent_id, message.role, content, message.created_at)
-
-
-def chat_title(chat: Chat, cipher: UserCipher) -> str:
-    return cipher.open("chats", "title", chat.id, chat.title)
+    return int(getattr(await session.execute(query), "rowcount", 0))

@@ -1,0 +1,235 @@
+"""`/api/chats`: chats, their message trees, sending, following replies (SSE), stopping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query
+from pydantic import Field, field_validator, model_validator
+
+from confide.api.deps import Ctx, Cursor, IdPath, Limit, Member
+from confide.api.schemas import Page, PublicModel, StrictModel
+from confide.api.sse import StreamBody, event_stream
+from confide.db.ids import is_id
+from confide.errors import BadRequest
+from confide.providers.base import GenerationParams
+from confide.services import chats, messages
+from confide.services.chats import ChatSummary
+from confide.store.chats import ChatCursor
+
+router = APIRouter(prefix="/api/chats", tags=["chats"])
+MAX_MESSAGE_CHARS = 100_000
+Title = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ChatCreate(StrictModel):
+    title: Title | None = None
+
+
+class ChatUpdate(StrictModel):
+    title: Title | None = None
+    pinned: bool | None = None
+    archived: bool | None = None
+    current_leaf_id: str | None = Field(default=None, max_length=64)
+
+
+class ChatPublic(PublicModel):
+    id: str
+    title: str
+    pinned: bool
+    archived: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class MessagePublic(PublicModel):
+    id: str
+    parent_id: str | None
+    role: str
+    content: str
+    model: str | None
+    status: str
+    finish_reason: str | None
+    error: str | None
+    usage: dict[str, Any] | None
+    created_at: datetime
+    sibling_ids: list[str] = Field(description="This message and its siblings (branches).")
+
+
+class ChatDetailPublic(ChatPublic):
+    current_leaf_id: str | None
+    messages: list[MessagePublic]
+
+
+class ParamsIn(StrictModel):
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=32768)
+    stop: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=4
+    )
+    seed: int | None = Field(default=None, ge=0, le=2**31 - 1)
+
+    def to_params(self) -> GenerationParams:
+        return GenerationParams(
+            self.temperature, self.top_p, self.max_tokens, tuple(self.stop), self.seed
+        )
+
+
+class MessageCreate(StrictModel):
+    content: str | None = Field(
+        default=None,
+        max_length=MAX_MESSAGE_CHARS,
+        description="The message. Omit it to regenerate replies to `parent_id` (a user message).",
+    )
+    model: str | None = Field(default=None, max_length=200)
+    models: list[Annotated[str, Field(max_length=200)]] | None = Field(default=None, max_length=4)
+    parent_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Message to answer under (default: the current leaf). For an edit, the "
+        "edited message's parent; for a regeneration, the user message.",
+    )
+    params: ParamsIn | None = None
+
+    @field_validator("content")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("The message is empty.")
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_name_models(self) -> MessageCreate:
+        if (self.model is None) == (self.models is None):
+            raise ValueError("Give either `model` or `models`.")
+        if self.content is None and self.parent_id is None:
+            raise ValueError("To regenerate, give `parent_id`; otherwise give `content`.")
+        return self
+
+    def model_ids(self) -> list[str]:
+        return self.models if self.models is not None else [str(self.model)]
+
+
+class SendPublic(PublicModel):
+    user_message_id: str | None
+    assistant_message_ids: list[str]
+
+
+def _public(summary: ChatSummary) -> ChatPublic:
+    return ChatPublic.model_validate(summary)
+
+
+def _cursor_of(summary: ChatPublic) -> str:
+    micros = int(summary.updated_at.timestamp() * 1_000_000)
+    return f"{micros}.{summary.id}"
+
+
+def _parse_cursor(cursor: str | None) -> ChatCursor | None:
+    if cursor is None:
+        return None
+    micros, _, chat_id = cursor.partition(".")
+    if not micros.isdigit() or not is_id(chat_id):
+        raise BadRequest("The cursor is not one this API gave out.")
+    return ChatCursor(datetime.fromtimestamp(int(micros) / 1_000_000, UTC), chat_id)
+
+
+@router.get("", response_model=Page[ChatPublic])
+async def list_chats(
+    principal: Member, ctx: Ctx, archived: bool = False, cursor: Cursor = None, limit: Limit = 50
+) -> Page[ChatPublic]:
+    """My chats, most recently active first."""
+    rows = await chats.list_chats(
+        principal, ctx, archived=archived, before=_parse_cursor(cursor), limit=limit + 1
+    )
+    items = [_public(s) for s in rows[:limit]]
+    return Page(items=items, next_cursor=_cursor_of(items[-1]) if len(rows) > limit else None)
+
+
+@router.post("", status_code=201, response_model=ChatPublic)
+async def create_chat(body: ChatCreate, principal: Member, ctx: Ctx) -> ChatPublic:
+    return _public(await chats.create_chat(principal, ctx, body.title))
+
+
+@router.get("/{chat_id}", response_model=ChatDetailPublic)
+async def get_chat(
+    chat_id: IdPath,
+    principal: Member,
+    ctx: Ctx,
+    tree: bool = Query(default=False, description="Every message, not just the current branch."),
+) -> ChatDetailPublic:
+    detail = await chats.get_chat(principal, ctx, chat_id, tree=tree)
+    messages_out = [MessagePublic.model_validate(m) for m in detail.messages]
+    return ChatDetailPublic(
+        **_public(detail.chat).model_dump(),
+        current_leaf_id=detail.current_leaf_id,
+        messages=messages_out,
+    )
+
+
+@router.patch("/{chat_id}", response_model=ChatPublic)
+async def update_chat(chat_id: IdPath, body: ChatUpdate, principal: Member, ctx: Ctx) -> ChatPublic:
+    """Rename, pin, archive, or switch branch (`current_leaf_id`)."""
+    summary = await chats.update_chat(
+        principal,
+        ctx,
+        chat_id,
+        title=body.title,
+        pinned=body.pinned,
+        archived=body.archived,
+        current_leaf_id=body.current_leaf_id,
+    )
+    return _public(summary)
+
+
+@router.delete("/{chat_id}", status_code=204)
+async def delete_chat(chat_id: IdPath, principal: Member, ctx: Ctx) -> None:
+    """Delete the chat and all its messages for good."""
+    await chats.delete_chat(principal, ctx, chat_id)
+
+
+@router.post("/{chat_id}/messages", status_code=201, response_model=SendPublic)
+async def send_message(
+    chat_id: IdPath, body: MessageCreate, principal: Member, ctx: Ctx
+) -> SendPublic:
+    """Send a message (or regenerate); replies are generated in the background."""
+    result = await messages.send(
+        principal,
+        ctx,
+        chat_id,
+        content=body.content,
+        model_ids=body.model_ids(),
+        parent_id=body.parent_id,
+        params=body.params.to_params() if body.params else None,
+    )
+    return SendPublic.model_validate(result)
+
+
+@router.delete("/{chat_id}/messages/{message_id}", status_code=204)
+async def delete_message(chat_id: IdPath, message_id: IdPath, principal: Member, ctx: Ctx) -> None:
+    """Delete a message and every reply below it."""
+    await chats.delete_message(principal, ctx, chat_id, message_id)
+
+
+@router.get(
+    "/{chat_id}/messages/{message_id}/stream", response_class=StreamBody, status_code=200
+)
+async def follow_message(
+    chat_id: IdPath,
+    message_id: IdPath,
+    principal: Member,
+    ctx: Ctx,
+    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+) -> StreamBody:
+    """Follow a reply as Server-Sent Events (`delta`, then `done` or `error`). Reconnect with
+    `Last-Event-ID` to get only what you missed; a finished reply comes as one `snapshot`."""
+    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    batches = await messages.follow(principal, ctx, chat_id, message_id, after)
+    return event_stream(batches)
+
+
+@router.post("/{chat_id}/messages/{message_id}/stop", status_code=204)
+async def stop_message(chat_id: IdPath, message_id: IdPath, principal: Member, ctx: Ctx) -> None:
+    """Stop a reply being generated; what it wrote so far is kept."""
+    await messages.stop(principal, ctx, chat_id, message_id)

@@ -1,0 +1,92 @@
+"""The broker: every generation's events, numbered, replayable, followed by any number of
+readers. A reader that reconnects with the last id it saw gets exactly what it missed.
+
+This is the in-process broker for one process; the scale-out issue adds a Redis one behind the
+same `Broker` protocol, so a stream started on one replica can be followed from another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+KEEP_FINISHED_SECONDS = 120.0  # late followers of a finished stream replay from memory
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerEvent:
+    seq: int
+    kind: str  # "delta" | "done" | "error"
+    data: dict[str, Any]
+
+
+class Broker(Protocol):
+    def open(self, stream_id: str) -> None: ...
+    def publish(self, stream_id: str, kind: str, data: dict[str, Any]) -> int: ...
+    def close(self, stream_id: str) -> None: ...
+    def is_known(self, stream_id: str) -> bool: ...
+    def follow(self, stream_id: str, after: int) -> AsyncIterator[list[BrokerEvent]]: ...
+
+
+@dataclass
+class _Channel:
+    events: list[BrokerEvent] = field(default_factory=list)
+    closed_at: float | None = None
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class MemoryBroker:
+    def __init__(self, keep_finished: float = KEEP_FINISHED_SECONDS) -> None:
+        self._channels: dict[str, _Channel] = {}
+        self._keep_finished = keep_finished
+
+    def open(self, stream_id: str) -> None:
+        self._forget_expired()
+        self._channels[stream_id] = _Channel()
+
+    def publish(self, stream_id: str, kind: str, data: dict[str, Any]) -> int:
+        channel = self._channels[stream_id]
+        seq = len(channel.events) + 1
+        channel.events.append(BrokerEvent(seq, kind, data))
+        channel.changed.set()
+        channel.changed = asyncio.Event()
+        return seq
+
+    def close(self, stream_id: str) -> None:
+        channel = self._channels.get(stream_id)
+        if channel is not None and channel.closed_at is None:
+            channel.closed_at = time.monotonic()
+            channel.changed.set()
+
+    def is_known(self, stream_id: str) -> bool:
+        return stream_id in self._channels
+
+    async def follow(self, stream_id: str, after: int) -> AsyncIterator[list[BrokerEvent]]:
+        """Batches of events with seq > after, as they come, until the stream is closed."""
+        channel = self._channels.get(stream_id)
+        if channel is None:
+            return
+        position = max(0, after)
+        while True:
+            waiter = channel.changed
+            if position < len(channel.events):
+                batch = channel.events[position:]
+                position = len(channel.events)
+                yield batch
+                continue
+            if channel.closed_at is not None:
+                return
+            await waiter.wait()
+
+    def _forget_expired(self) -> None:
+        now = time.monotonic()
+        expired = [
+            sid
+            for sid, ch in self._channels.items()
+            if ch.closed_at is not None and now - ch.closed_at > self._keep_finished
+        ]
+        for sid in expired:
+            del self._channels[sid]

@@ -1,0 +1,237 @@
+"""Sending a message and following, stopping and saving the replies.
+
+Sending writes the user message and one `streaming` assistant message per model in one
+transaction, then starts a generation job per reply; the HTTP request returns at once.
+Regenerate = a new reply under an existing user message; edit = a new sibling user message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from confide.db.tables import Chat, Message
+from confide.errors import BadRequest, Conflict, NotFound
+from confide.providers.base import ChatMessage, ChatRequest, GenerationParams
+from confide.runtime.broker import BrokerEvent
+from confide.runtime.generation import Outcome
+from confide.services import models, titles, usage
+from confide.services.chats import branch
+from confide.services.context import Context
+from confide.services.models import ResolvedModel
+from confide.services.prompting import build_messages, merge_params
+from confide.store import chats, keys
+from confide.store.access import Principal
+from confide.store.keys import UserCipher
+
+MAX_MODELS = 4
+
+
+@dataclass(frozen=True)
+class SendResult:
+    user_message_id: str | None
+    assistant_message_ids: list[str]
+
+
+@dataclass(frozen=True)
+class _Reply:
+    message_id: str
+    resolved: ResolvedModel
+    request: ChatRequest
+
+
+async def send(
+    principal: Principal,
+    ctx: Context,
+    chat_id: str,
+    *,
+    content: str | None,
+    model_ids: list[str],
+    parent_id: str | None = None,
+    params: GenerationParams | None = None,
+) -> SendResult:
+    """Add a user message (or regenerate under `parent_id`) and start one reply per model."""
+    if not model_ids or len(model_ids) > MAX_MODELS or len(set(model_ids)) != len(model_ids):
+        raise BadRequest(f"Choose between 1 and {MAX_MODELS} different models.")
+    resolved = [await models.resolve(principal, ctx, model_id) for model_id in model_ids]
+    async with ctx.db.write() as session:
+        chat = await chats.get_chat(session, principal, chat_id)
+        cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
+        rows = await chats.messages_of(session, chat)
+        anchor = await _anchor(session, cipher, chat, rows, content=content, parent_id=parent_id)
+        history = _history(cipher, [*rows, anchor] if content is not None else rows, anchor.id)
+        first_exchange = sum(1 for m in rows if m.role == "user") == 0
+        replies = [
+            await _add_reply(session, cipher, chat, anchor, r, history, params, ctx)
+            for r in resolved
+        ]
+    for reply in replies:
+        sink = ReplySaver(ctx, principal, cipher, chat.id, reply, first_exchange, history)
+        ctx.runner.start(reply.message_id, reply.resolved.backend.stream_chat(reply.request), sink)
+    user_id = anchor.id if content is not None else None
+    return SendResult(user_id, [r.message_id for r in replies])
+
+
+async def _anchor(
+    session: AsyncSession,
+    cipher: UserCipher,
+    chat: Chat,
+    rows: list[Message],
+    *,
+    content: str | None,
+    parent_id: str | None,
+) -> Message:
+    """The user message the replies hang under: a new one, or (regenerate) an existing one."""
+    if content is not None:
+        parent = parent_id if parent_id is not None else chat.current_leaf_id
+        return await chats.add_message(
+            session, cipher, chat, parent_id=parent, role="user", content=content
+        )
+    existing = next((m for m in rows if m.id == parent_id), None)
+    if existing is None:
+        raise NotFound("Parent message not found.")
+    if existing.role != "user":
+        raise BadRequest("To regenerate, give the id of the user message to answer again.")
+    return existing
+
+
+def _history(cipher: UserCipher, rows: list[Message], leaf_id: str) -> list[ChatMessage]:
+    usable = {"complete", "stopped", "interrupted"}
+    return [
+        ChatMessage(m.role, chats.open_content(cipher, m))
+        for m in branch(rows, leaf_id)
+        if m.role == "user" or (m.status in usable and m.content)
+    ]
+
+
+async def _add_reply(
+    session: AsyncSession,
+    cipher: UserCipher,
+    chat: Chat,
+    anchor: Message,
+    resolved: ResolvedModel,
+    history: list[ChatMessage],
+    params: GenerationParams | None,
+    ctx: Context,
+) -> _Reply:
+    message = await chats.add_message(
+        session,
+        cipher,
+        chat,
+        parent_id=anchor.id,
+        role="assistant",
+        content="",
+        model=resolved.public_id,
+        status=chats.STREAMING,
+    )
+    budget = ctx.settings.context_budget_tokens
+    request = ChatRequest(
+        model=resolved.upstream_id,
+        messages=build_messages(resolved.system_prompt, history, budget),
+        params=merge_params(resolved.params, params),
+    )
+    return _Reply(message.id, resolved, request)
+
+
+class ReplySaver:
+    """Persists one reply as it streams, and its final state; then maybe titles the chat."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        principal: Principal,
+        cipher: UserCipher,
+        chat_id: str,
+        reply: _Reply,
+        first_exchange: bool,
+        history: list[ChatMessage],
+    ) -> None:
+        self.ctx, self.principal, self.cipher = ctx, principal, cipher
+        self.chat_id, self.reply = chat_id, reply
+        self.first_exchange, self.history = first_exchange, history
+
+    async def save_progress(self, text: str) -> None:
+        async with self.ctx.db.write() as session:
+            await chats.save_reply(session, self.cipher, self.reply.message_id, text)
+
+    async def finish(self, outcome: Outcome) -> None:
+        stats: dict[str, Any] = dict(outcome.timings)
+        if outcome.usage is not None:
+            stats |= {
+                "prompt_tokens": outcome.usage.prompt_tokens,
+                "completion_tokens": outcome.usage.completion_tokens,
+            }
+        async with self.ctx.db.write() as session:
+            await chats.save_reply(
+                session,
+                self.cipher,
+                self.reply.message_id,
+                outcome.text,
+                status=outcome.status,
+                finish_reason=outcome.finish_reason,
+                error=outcome.error,
+                usage=stats,
+            )
+        await usage.record(self.principal, self.ctx, self.reply.resolved.public_id, outcome.usage)
+        if self.first_exchange and outcome.status == "complete":
+            job = titles.title_chat(
+                self.principal, self.ctx, self.chat_id, self.reply.resolved, self.history
+            )
+            self.ctx.runner.spawn(job, name=f"title-{self.chat_id}")
+
+
+@dataclass(frozen=True)
+class FollowEvent:
+    seq: int | None  # None for a snapshot read from the database
+    kind: str  # "delta" | "snapshot" | "done" | "error"
+    data: dict[str, Any]
+
+
+async def follow(
+    principal: Principal, ctx: Context, chat_id: str, message_id: str, after: int
+) -> AsyncIterator[list[FollowEvent]]:
+    """Check access now (404 before any byte is sent), then return the reply's event stream."""
+    async with ctx.db.read() as session:
+        message = await chats.get_message(session, principal, chat_id, message_id)
+        cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
+        snapshot = _snapshot(cipher, message)
+    if ctx.broker.is_known(message_id):
+        return _live(ctx, message_id, after)
+    return _once(snapshot)
+
+
+def _snapshot(cipher: UserCipher, message: Message) -> list[FollowEvent]:
+    text = chats.open_content(cipher, message)
+    final = {
+        "status": message.status,
+        "finish_reason": message.finish_reason,
+        "error": message.error,
+        "usage": message.usage,
+    }
+    return [FollowEvent(None, "snapshot", {"text": text}), FollowEvent(None, "done", final)]
+
+
+async def _live(ctx: Context, message_id: str, after: int) -> AsyncIterator[list[FollowEvent]]:
+    async for batch in ctx.broker.follow(message_id, after):
+        yield [_event(e) for e in batch]
+
+
+async def _once(events: list[FollowEvent]) -> AsyncIterator[list[FollowEvent]]:
+    yield events
+
+
+def _event(event: BrokerEvent) -> FollowEvent:
+    return FollowEvent(event.seq, event.kind, event.data)
+
+
+async def stop(principal: Principal, ctx: Context, chat_id: str, message_id: str) -> None:
+    """Stop a reply being generated (owner only); the text so far is kept."""
+    async with ctx.db.read() as session:
+        message = await chats.get_message(session, principal, chat_id, message_id)
+    if not ctx.runner.stop(message.id):
+        raise Conflict("This reply is not being generated.")
+    await asyncio.sleep(0)  # let the job record its final state
