@@ -212,9 +212,7 @@ async def delete_message(chat_id: IdPath, message_id: IdPath, principal: Member,
     await chats.delete_message(principal, ctx, chat_id, message_id)
 
 
-@router.get(
-    "/{chat_id}/messages/{message_id}/stream", response_class=StreamBody, status_code=200
-)
+@router.get("/{chat_id}/messages/{message_id}/stream", response_class=StreamBody, status_code=200)
 async def follow_message(
     chat_id: IdPath,
     message_id: IdPath,

@@ -126,7 +126,8 @@ class _Meta:
             "created": self.created,
             "model": model,
         }
-        self.prefix = b"data: " + json.dumps(head)[:-1].encode() + b',"choices":[{"index":0,'
+        compact = json.dumps(head, separators=(",", ":"))
+        self.prefix = b"data: " + compact[:-1].encode() + b',"choices":[{"index":0,'
 
     def delta(self, text: str) -> bytes:
         content = json.dumps(text, ensure_ascii=False).encode()
