@@ -159,13 +159,13 @@ async def test_the_event_loop_stays_responsive_while_generating(tmp_path: Path) 
             last = now
 
     ticker = asyncio.create_task(tick())
-    params = GenerationParams(max_tokens=64, temperature=0.0, seed=1)
+    params = GenerationParams(max_tokens=200, seed=42, temperature=0.8)  # ~1.5 s of work
     try:
         await collect(local.stream_chat(request(DEFAULT_ID, STORY, params)))
     finally:
         ticker.cancel()
-    assert len(gaps) > 10
-    assert max(gaps) < 0.25  # loading and generating both happened off the loop
+    assert len(gaps) > 20
+    assert max(gaps) < 0.5  # loading and generating both happened off the loop
 
 
 @needs_smollm2
