@@ -44,6 +44,7 @@ from confide.runtime.generation import GenerationRunner
 from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import MemoryRateLimiter
 from confide.security.sealing import KeyRing, Sealer
+from confide.services.batches import progress_batch, usage_batch
 from confide.services.context import Context
 from confide.services.listings import ListingCache
 from confide.settings import Settings
@@ -88,6 +89,8 @@ async def build_context(settings: Settings) -> Context:
         listings=ListingCache(),
         broker=broker,
         runner=GenerationRunner(broker),
+        progress=progress_batch(db),
+        usage_log=usage_batch(db),
     )
 
 
@@ -101,6 +104,8 @@ async def _interrupt_leftover_streams(db: Database) -> None:
 
 async def close_context(ctx: Context) -> None:
     await ctx.runner.shutdown()
+    await ctx.progress.close()
+    await ctx.usage_log.close()
     await ctx.http.close()
     await ctx.db.dispose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -273,3 +274,19 @@ async def test_interrupted_on_restart(ctx: Context, user: httpx.AsyncClient) -> 
     async with ctx.db.read() as session:
         status = await session.scalar(select(Message.status).where(Message.id == "f" * 32))
     assert status == "interrupted"
+
+
+async def test_text_is_saved_while_the_reply_streams(
+    ctx: Context, user: httpx.AsyncClient, upstream: FakeOpenAI
+) -> None:
+    upstream.script(chunks=["z"] * 120, delay=0.01)
+    chat_id = await new_chat(user)
+    sent = await send(user, chat_id, content="long")
+    await asyncio.sleep(0.8)
+    midway = (await user.get(f"/api/chats/{chat_id}")).json()["messages"][-1]
+    assert midway["status"] == "streaming"
+    assert 0 < len(midway["content"]) < 120
+    await finished(ctx, sent)
+    final = (await user.get(f"/api/chats/{chat_id}")).json()["messages"][-1]
+    assert final["content"] == "z" * 120
+    assert final["status"] == "complete"

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from confide.runtime import broker as broker_module
 from confide.runtime.broker import BrokerEvent, MemoryBroker
 
 
@@ -55,3 +58,14 @@ async def test_finished_streams_are_forgotten_after_a_while() -> None:
     broker.open("new")
     assert not broker.is_known("old")
     assert broker.is_known("new")
+
+
+async def test_silence_yields_an_empty_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(broker_module, "SILENCE_SECONDS", 0.01)
+    broker = MemoryBroker()
+    broker.open("s")
+    follower = broker.follow("s", 0)
+    assert await anext(follower) == []
+    broker.publish("s", "delta", {"text": "x"})
+    assert [e.seq for e in await anext(follower)] == [1]
+    await follower.aclose()

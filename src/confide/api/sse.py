@@ -3,7 +3,7 @@
 Starlette's StreamingResponse costs more per chunk than the relay can afford. `StreamBody`
 writes each chunk with a single `send` and stops when the client goes away; `event_stream`
 turns a reply's event batches into Server-Sent Events, coalescing runs of deltas into one
-event and sending a comment every 15 s of silence so proxies keep the connection open.
+event, with a comment after 15 s of silence so proxies keep the connection open.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from confide.services.messages import FollowEvent
 
-HEARTBEAT_SECONDS = 15.0
+KEEPALIVE = b": keepalive\n\n"
 HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-store"),
@@ -53,15 +53,15 @@ def _event(kind: str, data: dict[str, Any], seq: int | None) -> str:
 
 
 class StreamBody(Response):
-    """Streams bytes with one ASGI `send` per item; stops when the client goes away, and
-    sends `heartbeat` (if given) after 15 s of silence."""
+    """Streams bytes with one ASGI `send` per item, and stops when the client goes away.
 
-    def __init__(
-        self, chunks: AsyncIterator[bytes], media_type: str, heartbeat: bytes | None = None
-    ) -> None:
+    The hot path is a plain `async for` over the chunks: no task, timer or future per chunk.
+    One watcher task per response notices the client leaving.
+    """
+
+    def __init__(self, chunks: AsyncIterator[bytes], media_type: str) -> None:
         # Deliberately not Response.__init__: there is no body to render up front.
         self.chunks = chunks
-        self.heartbeat = heartbeat
         self.status_code = 200
         self.background = None
         self.raw_headers = [(b"content-type", media_type.encode()), *HEADERS[1:]]
@@ -80,42 +80,22 @@ class StreamBody(Response):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def _pump(self, send: Send) -> None:
-        iterator = aiter(self.chunks)
-        pending: asyncio.Future[bytes] = asyncio.ensure_future(anext(iterator))
-        try:
-            while True:
-                done, _ = await asyncio.wait({pending}, timeout=HEARTBEAT_SECONDS)
-                if not done:
-                    if self.heartbeat:
-                        await _body(send, self.heartbeat)
-                    continue
-                try:
-                    chunk = pending.result()
-                except StopAsyncIteration:
-                    return
-                await _body(send, chunk)
-                pending = asyncio.ensure_future(anext(iterator))
-        finally:
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
-                await pending
+        async for chunk in self.chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
 
 def event_stream(batches: AsyncIterator[list[FollowEvent]]) -> StreamBody:
     """A reply's events as Server-Sent Events."""
-    return StreamBody(_encoded(batches), "text/event-stream; charset=utf-8", b": keepalive\n\n")
+    return StreamBody(_encoded(batches), "text/event-stream; charset=utf-8")
 
 
 async def _encoded(batches: AsyncIterator[list[FollowEvent]]) -> AsyncIterator[bytes]:
+    """An empty batch (the broker's sign of 15 s of silence) becomes a keep-alive comment."""
     try:
         async for batch in batches:
-            yield encode(batch)
+            yield encode(batch) if batch else KEEPALIVE
     finally:
         await _close(batches)
-
-
-async def _body(send: Send, body: bytes) -> None:
-    await send({"type": "http.response.body", "body": body, "more_body": True})
 
 
 async def _wait_for_disconnect(receive: Receive) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 KEEP_FINISHED_SECONDS = 120.0  # late followers of a finished stream replay from memory
+SILENCE_SECONDS = 15.0  # a follower gets an empty batch after this long without events
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,8 @@ class MemoryBroker:
         return stream_id in self._channels
 
     async def follow(self, stream_id: str, after: int) -> AsyncIterator[list[BrokerEvent]]:
-        """Batches of events with seq > after, as they come, until the stream is closed."""
+        """Batches of events with seq > after, as they come, until the stream is closed; an
+        empty batch after SILENCE_SECONDS without any (so a reader can keep a link alive)."""
         channel = self._channels.get(stream_id)
         if channel is None:
             return
@@ -79,7 +81,11 @@ class MemoryBroker:
                 continue
             if channel.closed_at is not None:
                 return
-            await waiter.wait()
+            try:
+                async with asyncio.timeout(SILENCE_SECONDS):
+                    await waiter.wait()
+            except TimeoutError:
+                yield []
 
     def _forget_expired(self) -> None:
         now = time.monotonic()

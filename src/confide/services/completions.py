@@ -64,7 +64,7 @@ async def stream(principal: Principal, ctx: Context, job: Prepared) -> AsyncGene
                 used = event.usage
             yield event
     finally:
-        await usage.record(principal, ctx, job.resolved.public_id, used)
+        usage.record(principal, ctx, job.resolved.public_id, used)
 
 
 async def complete(principal: Principal, ctx: Context, job: Prepared) -> Completed:

@@ -12,6 +12,7 @@ from confide.runtime.generation import GenerationRunner
 from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import RateLimiter
 from confide.security.sealing import Sealer
+from confide.services.batches import ProgressBatch, UsageBatch
 from confide.services.listings import ListingCache
 from confide.settings import Settings
 
@@ -28,3 +29,5 @@ class Context:
     listings: ListingCache  # upstream model listings, briefly
     broker: Broker
     runner: GenerationRunner
+    progress: ProgressBatch  # streaming replies' text, written in batches
+    usage_log: UsageBatch  # token counts, summed and written in batches

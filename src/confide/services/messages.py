@@ -155,8 +155,7 @@ class ReplySaver:
         self.first_exchange, self.history = first_exchange, history
 
     async def save_progress(self, text: str) -> None:
-        async with self.ctx.db.write() as session:
-            await chats.save_reply(session, self.cipher, self.reply.message_id, text)
+        self.ctx.progress.put(self.reply.message_id, (self.cipher, text))
 
     async def finish(self, outcome: Outcome) -> None:
         stats: dict[str, Any] = dict(outcome.timings)
@@ -165,6 +164,7 @@ class ReplySaver:
                 "prompt_tokens": outcome.usage.prompt_tokens,
                 "completion_tokens": outcome.usage.completion_tokens,
             }
+        self.ctx.progress.discard(self.reply.message_id)
         async with self.ctx.db.write() as session:
             await chats.save_reply(
                 session,
@@ -176,7 +176,7 @@ class ReplySaver:
                 error=outcome.error,
                 usage=stats,
             )
-        await usage.record(self.principal, self.ctx, self.reply.resolved.public_id, outcome.usage)
+        usage.record(self.principal, self.ctx, self.reply.resolved.public_id, outcome.usage)
         if self.first_exchange and outcome.status == "complete":
             job = titles.title_chat(
                 self.principal, self.ctx, self.chat_id, self.reply.resolved, self.history

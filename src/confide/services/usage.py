@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from confide.db.types import utcnow
 from confide.errors import BadRequest
 from confide.providers.base import Usage
+from confide.services.batches import UsageCount, UsageKey
 from confide.services.context import Context
 from confide.store import usage
 from confide.store.access import Principal, require_admin
@@ -35,19 +36,12 @@ class UsageTotal:
     completion_tokens: int
 
 
-async def record(principal: Principal, ctx: Context, model: str, used: Usage | None) -> None:
-    """Add one generation's tokens (zero when the backend did not say) to today's row."""
+def record(principal: Principal, ctx: Context, model: str, used: Usage | None) -> None:
+    """Add one generation's tokens (zero when the backend did not say) to today's row; the
+    counts are summed in memory and written within a second."""
     prompt, completion = (used.prompt_tokens, used.completion_tokens) if used else (0, 0)
-    async with ctx.db.write() as session:
-        await usage.add(
-            session,
-            user_id=principal.uid,
-            api_key_id=principal.api_key_id or "",
-            model=model,
-            day=utcnow().date(),
-            prompt_tokens=prompt,
-            completion_tokens=completion,
-        )
+    key = UsageKey(principal.uid, principal.api_key_id or "", model, utcnow().date())
+    ctx.usage_log.put(key, UsageCount(1, prompt, completion))
 
 
 def _window(since: date | None, until: date | None) -> tuple[date, date]:
@@ -62,6 +56,7 @@ async def mine(
     principal: Principal, ctx: Context, since: date | None, until: date | None
 ) -> list[UsageRow]:
     start, end = _window(since, until)
+    await ctx.usage_log.drain()
     async with ctx.db.read() as session:
         rows = await usage.mine(session, principal, start, end)
     return [
@@ -77,6 +72,7 @@ async def totals(
 ) -> list[UsageTotal]:
     require_admin(principal)
     start, end = _window(since, until)
+    await ctx.usage_log.drain()
     async with ctx.db.read() as session:
         rows = await usage.totals(session, start, end)
     return [UsageTotal(*row) for row in rows]

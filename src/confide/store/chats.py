@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, tuple_, update
+from sqlalchemy import bindparam, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.ids import new_id
-from confide.db.tables import Chat, Message
+from confide.db.tables import Base, Chat, Message
 from confide.db.types import utcnow
 from confide.errors import NotFound
 from confide.store.access import Principal, owned_by
@@ -172,6 +172,27 @@ async def save_reply(
     values = {"content": cipher.seal("messages", "content", message_id, text), **fields}
     values["updated_at"] = utcnow()
     await session.execute(update(Message).where(Message.id == message_id).values(**values))
+
+
+async def save_progress_many(
+    session: AsyncSession, items: list[tuple[UserCipher, str, str]]
+) -> None:
+    """Store the text so far of many streaming replies in one statement (executemany).
+
+    Only rows still `streaming` are touched, so a late batch never overwrites a final reply.
+    """
+    table = Base.metadata.tables["messages"]  # Core, so a list of rows is an executemany
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.status == STREAMING)
+        .values(content=bindparam("b_content"), updated_at=bindparam("b_now"))
+    )
+    now = utcnow()
+    rows = [
+        {"b_id": mid, "b_content": cipher.seal("messages", "content", mid, text), "b_now": now}
+        for cipher, mid, text in items
+    ]
+    await session.execute(statement, rows)
 
 
 async def delete_subtree(session: AsyncSession, message: Message) -> None:

@@ -20,6 +20,7 @@ async def add(
     api_key_id: str,
     model: str,
     day: date,
+    requests: int,
     prompt_tokens: int,
     completion_tokens: int,
 ) -> None:
@@ -29,14 +30,14 @@ async def add(
         api_key_id=api_key_id,
         model=model,
         day=day,
-        requests=1,
+        requests=requests,
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
     )
     statement = statement.on_conflict_do_update(
         index_elements=["user_id", "api_key_id", "model", "day"],
         set_={
-            "requests": UsageDaily.requests + 1,
+            "requests": UsageDaily.requests + statement.excluded.requests,
             "prompt_tokens": UsageDaily.prompt_tokens + statement.excluded.prompt_tokens,
             "completion_tokens": UsageDaily.completion_tokens
             + statement.excluded.completion_tokens,
