@@ -441,6 +441,7 @@ class Sample:
     tokens: int = 0
     ok: bool = False
     error: str | None = None
+    sent: float | None = None  # chat: when the POST that starts the reply was answered
 
 
 class StreamFailed(Exception):
@@ -479,7 +480,7 @@ async def drive(load: Load, conn: Connection) -> None:
         began = time.perf_counter()
         samples = await run_waves(session, load, chats)
         wall = time.perf_counter() - began
-    conn.send((wall, [(s.ttft, s.tokens, s.ok, s.error) for s in samples]))
+    conn.send((wall, [(s.ttft, s.tokens, s.ok, s.error, s.sent) for s in samples]))
 
 
 async def new_chats(session: aiohttp.ClientSession, load: Load) -> list[str]:
@@ -528,6 +529,7 @@ async def stream_once(
     try:
         if load.target == "chat":
             path = await send_message(session, chat_id)
+            sample.sent = time.perf_counter() - started
             request = session.get(path)
         else:
             headers = {"Content-Type": "application/json"}
@@ -582,6 +584,7 @@ class Result:
     server_cpu_s: float
     upstream_cpu_s: float
     ttfts: list[float]
+    sends: list[float]  # chat: seconds until the POST was answered
     errors: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -635,6 +638,7 @@ def run_scenario(servers: Servers, target: str, concurrency: int, waves: int, ar
         server_cpu_s=cpu1 - cpu0,
         upstream_cpu_s=up1 - up0,
         ttfts=[s.ttft for s in samples if s.ttft is not None],
+        sends=[s.sent for s in samples if s.sent is not None],
         errors=Counter(s.error for s in samples if s.error),
     )
 
@@ -716,16 +720,36 @@ def run(args: Any) -> list[Result]:
             run_scenario(servers, target, WARMUP_STREAMS, 1, args)
         for concurrency in args.concurrency:
             waves = max(1, math.ceil(args.min_streams / concurrency))
-            for target in targets:
-                time.sleep(args.pause)  # closed connections drain, the server goes idle
-                result = run_scenario(servers, target, concurrency, waves, args)
-                results.append(result)
-                print(progress(result), file=sys.stderr)
+            runs: dict[str, list[Result]] = {target: [] for target in targets}
+            for _ in range(args.repeat):  # interleaved, so a drift hits every target alike
+                for target in targets:
+                    time.sleep(args.pause)  # closed connections drain, the server goes idle
+                    result = run_scenario(servers, target, concurrency, waves, args)
+                    runs[target].append(result)
+                    print(progress(result), file=sys.stderr)
+            results += [pooled(runs[target]) for target in targets]
         if args.keep:
             keep = Path(tempfile.mkdtemp(prefix="confide-stream-log-"))
             (keep / "confide.log").write_bytes((Path(tmp) / "confide.log").read_bytes())
             print(f"server log kept in {keep / 'confide.log'}", file=sys.stderr)
     return results
+
+
+def pooled(runs: list[Result]) -> Result:
+    """Repeated runs of one scenario as one: their streams together, CPU and tokens summed."""
+    return Result(
+        runs[0].target,
+        runs[0].concurrency,
+        started=sum(r.started for r in runs),
+        completed=sum(r.completed for r in runs),
+        tokens=sum(r.tokens for r in runs),
+        wall_s=statistics.median(r.wall_s for r in runs),
+        server_cpu_s=sum(r.server_cpu_s for r in runs),
+        upstream_cpu_s=sum(r.upstream_cpu_s for r in runs),
+        ttfts=[t for r in runs for t in r.ttfts],
+        sends=[t for r in runs for t in r.sends],
+        errors=sum((r.errors for r in runs), Counter()),
+    )
 
 
 def progress(r: Result) -> str:
@@ -799,6 +823,7 @@ def row(r: Result, added: tuple[float | None, float | None]) -> dict[str, Any]:
         "tokens": r.tokens,
         "ttft_ms": {"median": scaled(median(r.ttfts)), "p95": scaled(p95(r.ttfts))},
         "added_ttft_ms": {"median": scaled(added[0]), "p95": scaled(added[1])},
+        "post_answered_ms": {"median": scaled(median(r.sends)), "p95": scaled(p95(r.sends))},
         "cpu_ms_per_1k_tokens": r.cpu_ms_per_1k,
         "server_cpu_s": r.server_cpu_s,
         "upstream_cpu_s": r.upstream_cpu_s,
@@ -836,13 +861,32 @@ def find(rows: list[dict[str, Any]], target: str, concurrency: int) -> dict[str,
     return next(x for x in rows if x["target"] == target and x["concurrency"] == concurrency)
 
 
+def confide_source() -> str:
+    """Where the measured `confide` comes from, with the git commit when it is a checkout."""
+    spec = importlib.util.find_spec("confide")
+    where = Path(spec.origin).parent.parent if spec and spec.origin else Path()
+    try:
+        git = ["git", "-C", str(where)]
+        commit = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--", "."], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return str(where)
+    return f"{where} at {commit}{' with local changes' if dirty else ''}"
+
+
 def report(results: list[Result], args: Any) -> dict[str, Any]:
     server_cpus, client_cpus = args.server_cpus, args.client_cpus
     return {
+        "confide": args.source,
         "tokens": args.tokens,
         "interval_s": args.interval,
         "concurrency": args.concurrency,
         "min_streams": args.min_streams,
+        "repeat": args.repeat,
         "model_titles": args.model_titles,
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
@@ -862,9 +906,11 @@ def table(data: dict[str, Any]) -> str:
         if pins["server"]
         else "no CPU pinning"
     )
+    pooled_runs = f", {data['repeat']} runs pooled per row" if data["repeat"] > 1 else ""
     lines = [
-        f"Streams of {data['tokens']} tokens, {data['interval_s'] * 1000:g} ms apart; "
+        f"Streams of {data['tokens']} tokens, {data['interval_s'] * 1000:g} ms apart{pooled_runs}; "
         f"Python {data['python']}, {data['machine']}; {pinning}",
+        f"confide from {data['confide']}",
         "",
         f"{'conc':>5}  {'target':<20}{'complete':>11}{'TTFT ms med/p95':>19}"
         f"{'added ms med/p95':>20}{'CPU ms/1k tok':>15}{'wall s':>8}",
@@ -877,7 +923,14 @@ def table(data: dict[str, Any]) -> str:
             f"{pair(x['ttft_ms']):>19}{pair(x['added_ttft_ms']):>20}{cpu:>15}"
             f"{x['wall_s']:>8.1f}"
         )
-    lines += ["", "* the fake upstream's own CPU, for reference", ""]
+    lines += ["", "* the fake upstream's own CPU, for reference"]
+    lines += [
+        f"  {x['concurrency']:>5} {LABELS['chat']}: of its TTFT, the POST took "
+        f"{pair(x['post_answered_ms'])} ms (med / p95)"
+        for x in data["scenarios"]
+        if x["target"] == "chat" and x["post_answered_ms"]["median"] is not None
+    ]
+    lines.append("")
     lines += check_lines(data)
     lines += error_lines(data)
     return "\n".join(lines)
@@ -942,6 +995,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--interval", type=float, default=0.01, help="seconds between tokens (default 0.01)")
     add("--targets", type=target_list, default=list(TARGETS), help="default: all four")
     add("--min-streams", type=int, default=10, help="streams per scenario at least, in waves")
+    add("--repeat", type=int, default=1, help="runs per scenario, pooled (default 1)")
     add("--timeout", type=float, default=120.0, help="seconds per scenario (default 120)")
     add("--pause", type=float, default=1.0, help="idle seconds before each scenario")
     add("--ttft-floor-ms", type=float, default=1.0, help="least relay added TTFT for ratios")
@@ -952,8 +1006,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     args.server_cpus, args.client_cpus = split_cpus(args.pin)
-    if args.tokens < 1 or args.interval < 0 or args.timeout <= 0:
-        parser.error("--tokens must be at least 1, --interval >= 0, --timeout > 0")
+    if min(args.tokens, args.repeat, args.min_streams) < 1 or args.interval < 0:
+        parser.error("--tokens, --repeat and --min-streams must be at least 1, --interval >= 0")
+    if args.timeout <= 0:
+        parser.error("--timeout must be positive")
     if importlib.util.find_spec("confide") is None:
         parser.error(f"{sys.executable} cannot import confide; use the project's .venv/bin/python")
     return args
@@ -964,6 +1020,7 @@ def main(argv: list[str] | None = None) -> int:
     limit = raise_open_files(4 * max(args.concurrency) + 1024)
     if limit < 2 * max(args.concurrency) + 256:
         print(f"warning: only {limit} open files allowed; streams may fail", file=sys.stderr)
+    args.source = confide_source()  # before the run: the tree may change while it runs
     try:
         results = run(args)
     except (BenchError, OSError) as exc:

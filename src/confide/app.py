@@ -44,7 +44,7 @@ from confide.runtime.generation import GenerationRunner
 from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import MemoryRateLimiter
 from confide.security.sealing import KeyRing, Sealer
-from confide.services.batches import progress_batch, usage_batch
+from confide.services.batches import progress_batch, touch_batch, usage_batch
 from confide.services.context import Context
 from confide.services.listings import ListingCache
 from confide.settings import Settings
@@ -91,6 +91,7 @@ async def build_context(settings: Settings) -> Context:
         runner=GenerationRunner(broker),
         progress=progress_batch(db),
         usage_log=usage_batch(db),
+        touches=touch_batch(db),
     )
 
 
@@ -106,6 +107,7 @@ async def close_context(ctx: Context) -> None:
     await ctx.runner.shutdown()
     await ctx.progress.close()
     await ctx.usage_log.close()
+    await ctx.touches.close()
     await ctx.http.close()
     await ctx.db.dispose()
 

@@ -19,7 +19,8 @@ from confide.providers.base import Delta, Finish, ProviderError, StreamEvent, Us
 from confide.runtime.broker import Broker
 
 log = logging.getLogger("confide.generation")
-PERSIST_EVERY = 0.25  # handed to the sink this often; with its 0.25 s batch, text is never over 0.5 s stale
+# Progress goes to the sink this often; with its 0.25 s write batch, text is never 0.5 s stale.
+PERSIST_EVERY = 0.25
 
 
 @dataclass

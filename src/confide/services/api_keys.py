@@ -42,6 +42,7 @@ async def create(
 
 
 async def list_mine(principal: Principal, ctx: Context) -> list[ApiKey]:
+    await ctx.touches.drain()
     async with ctx.db.read() as session:
         return await api_keys.list_mine(session, principal)
 

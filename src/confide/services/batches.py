@@ -1,4 +1,4 @@
-"""The two write batches: replies' text while they stream, and token usage.
+"""Write batches: replies' text while they stream, token usage, sessions' and keys' last use.
 
 Progress is written every 0.25 s (so never more than 0.5 s stale), all streaming replies in
 one statement; usage is summed in memory and written once a second (and on shutdown). A crash
@@ -9,15 +9,16 @@ its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from confide.db.engine import Database
 from confide.runtime.batcher import Batcher
-from confide.store import chats, usage
+from confide.store import api_keys, chats, sessions, usage
 from confide.store.keys import UserCipher
 
 PROGRESS_EVERY = 0.25
 USAGE_EVERY = 1.0
+TOUCH_EVERY = 2.0
 
 ProgressBatch = Batcher[str, tuple[UserCipher, str]]
 
@@ -45,6 +46,21 @@ class UsageCount:
 
 
 UsageBatch = Batcher[UsageKey, UsageCount]
+
+
+TouchBatch = Batcher[tuple[str, str], datetime]  # ("session" | "api_key", id) -> last use
+
+
+def touch_batch(db: Database) -> TouchBatch:
+    """Last-seen times of sessions and API keys: many requests, one write every 2 s."""
+
+    async def flush(batch: dict[tuple[str, str], datetime]) -> None:
+        async with db.write() as session:
+            for (kind, row_id), when in batch.items():
+                touch = sessions.touch if kind == "session" else api_keys.touch
+                await touch(session, row_id, when)
+
+    return Batcher("touch", flush, TOUCH_EVERY)
 
 
 def progress_batch(db: Database) -> ProgressBatch:

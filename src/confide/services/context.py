@@ -12,7 +12,7 @@ from confide.runtime.generation import GenerationRunner
 from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import RateLimiter
 from confide.security.sealing import Sealer
-from confide.services.batches import ProgressBatch, UsageBatch
+from confide.services.batches import ProgressBatch, TouchBatch, UsageBatch
 from confide.services.listings import ListingCache
 from confide.settings import Settings
 
@@ -31,3 +31,4 @@ class Context:
     runner: GenerationRunner
     progress: ProgressBatch  # streaming replies' text, written in batches
     usage_log: UsageBatch  # token counts, summed and written in batches
+    touches: TouchBatch  # sessions' and API keys' last use, written in batches

@@ -32,8 +32,7 @@ async def from_session_token(ctx: Context, token: str, client: Client) -> Princi
                 await sessions.remove(session, row.id)
         return None
     if now - row.last_seen_at > TOUCH_EVERY:
-        async with ctx.db.write() as session:
-            await sessions.touch(session, row.id, now)
+        ctx.touches.put(("session", row.id), now)
     return _principal(user, client, session_id=row.id)
 
 
@@ -50,8 +49,7 @@ async def from_api_key(ctx: Context, key: str, client: Client) -> Principal | No
     if (row.expires_at is not None and row.expires_at <= now) or user.disabled:
         return None
     if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
-        async with ctx.db.write() as session:
-            await api_keys.touch(session, row.id, now)
+        ctx.touches.put(("api_key", row.id), now)
     return _principal(user, client, api_key_id=row.id)
 
 
@@ -73,6 +71,7 @@ def _principal(
 
 
 async def list_mine(principal: Principal, ctx: Context) -> list[Session]:
+    await ctx.touches.drain()
     async with ctx.db.read() as session:
         return await sessions.list_mine(session, principal)
 
