@@ -104,8 +104,9 @@ test: $(VENV_STAMP) ## the whole suite on SQLite (coverage floor from pyproject)
 	$(call pytest,sqlite,$(COVERAGE))
 	$(call pytest,postgresql,)
 
-bench: $(VENV_STAMP) ## run the benchmarks (on demand; figures, not pass/fail)
+bench: $(VENV_STAMP) ## run the benchmarks (on demand; figures, not pass/fail; ~10 min)
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/stream.py
 
 # --- static checks -------------------------------------------------------------------------
 

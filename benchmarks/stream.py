@@ -28,7 +28,7 @@ Then the ratios against the bare relay (Confide /v1 at most 1.5x, the persisted 
 Standard library plus the project's aiohttp; 127.0.0.1 only; every scenario is bounded by a
 timeout and every process started is stopped at the end. Run it with the project's interpreter:
 
-    .venv/bin/python benchmarks/stream.py [--concurrency 1,200,1000] [--json] [--check]
+    .venv/bin/python benchmarks/stream.py [--concurrency 1,200,1000] [--repeat N] [--json]
 """
 
 from __future__ import annotations
@@ -84,6 +84,7 @@ NO_TITLE_MODEL = "bench-no-title-model"  # an unknown task model: titles take th
 SETUP_CONCURRENCY = 16
 SETUP_TIMEOUT_S = 60.0
 WARMUP_STREAMS = 4
+BUSY_SHARE = 0.1  # other processes using more than this share of a core: a warning
 
 
 class BenchError(Exception):
@@ -143,6 +144,18 @@ def tree_cpu(root: int) -> float:
         if fields is not None:
             total += int(fields[11]) + int(fields[12])  # utime + stime
     return total / CLOCK_TICKS
+
+
+def ours_cpu() -> float:
+    """CPU of this process, of everything it started (alive) and of its reaped children."""
+    fields = stat_fields(os.getpid()) or ["0"] * 15
+    return tree_cpu(os.getpid()) + (int(fields[13]) + int(fields[14])) / CLOCK_TICKS
+
+
+def machine_cpu() -> float:
+    """Non-idle CPU seconds of the whole machine since boot (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(values) - values[3] - values[4]) / CLOCK_TICKS  # less idle and iowait
 
 
 def cpu_when_idle(root: int, step: float = 0.25, quiet: float = 0.02, limit: float = 10.0) -> float:
@@ -538,7 +551,7 @@ async def stream_once(
             if resp.status != 200:
                 raise StreamFailed(f"HTTP {resp.status} {(await resp.text())[:200]}")
             await read_stream(resp, sample, started, load)
-    except (aiohttp.ClientError, TimeoutError, StreamFailed, ValueError, KeyError) as exc:
+    except (aiohttp.ClientError, OSError, StreamFailed, ValueError, KeyError) as exc:
         sample.error = f"{type(exc).__name__}: {exc}"[:300]
 
 
@@ -583,6 +596,8 @@ class Result:
     wall_s: float
     server_cpu_s: float
     upstream_cpu_s: float
+    others_cpu_s: float  # CPU that processes not ours used meanwhile: a busy machine
+    window_s: float  # how long that was measured over
     ttfts: list[float]
     sends: list[float]  # chat: seconds until the POST was answered
     errors: Counter[str] = field(default_factory=Counter)
@@ -621,12 +636,15 @@ def run_scenario(servers: Servers, target: str, concurrency: int, waves: int, ar
         receive(parent, proc, SETUP_TIMEOUT_S + 30, "set up")
         pid = servers.pids[target]
         cpu0, up0 = tree_cpu(pid), tree_cpu(servers.upstream_pid)
+        machine0, ours0, began = machine_cpu(), ours_cpu(), time.perf_counter()
         parent.send("go")
         wall, raw = receive(parent, proc, args.timeout + 30, "finish")
         cpu1 = cpu_when_idle(pid)
         up1 = tree_cpu(servers.upstream_pid)
     finally:
         stop_process(proc)
+    others = machine_cpu() - machine0 - (ours_cpu() - ours0)
+    window = time.perf_counter() - began
     samples = [Sample(*row) for row in raw]
     return Result(
         target,
@@ -637,6 +655,8 @@ def run_scenario(servers: Servers, target: str, concurrency: int, waves: int, ar
         wall_s=wall,
         server_cpu_s=cpu1 - cpu0,
         upstream_cpu_s=up1 - up0,
+        others_cpu_s=max(0.0, others),
+        window_s=window,
         ttfts=[s.ttft for s in samples if s.ttft is not None],
         sends=[s.sent for s in samples if s.sent is not None],
         errors=Counter(s.error for s in samples if s.error),
@@ -746,6 +766,8 @@ def pooled(runs: list[Result]) -> Result:
         wall_s=statistics.median(r.wall_s for r in runs),
         server_cpu_s=sum(r.server_cpu_s for r in runs),
         upstream_cpu_s=sum(r.upstream_cpu_s for r in runs),
+        others_cpu_s=sum(r.others_cpu_s for r in runs),
+        window_s=sum(r.window_s for r in runs),
         ttfts=[t for r in runs for t in r.ttfts],
         sends=[t for r in runs for t in r.sends],
         errors=sum((r.errors for r in runs), Counter()),
@@ -827,6 +849,8 @@ def row(r: Result, added: tuple[float | None, float | None]) -> dict[str, Any]:
         "cpu_ms_per_1k_tokens": r.cpu_ms_per_1k,
         "server_cpu_s": r.server_cpu_s,
         "upstream_cpu_s": r.upstream_cpu_s,
+        "others_cpu_s": r.others_cpu_s,
+        "others_cpu_share": r.others_cpu_s / r.window_s if r.window_s else 0.0,
         "wall_s": r.wall_s,
         "errors": dict(r.errors.most_common(5)),
     }
@@ -933,6 +957,7 @@ def table(data: dict[str, Any]) -> str:
     lines.append("")
     lines += check_lines(data)
     lines += error_lines(data)
+    lines += busy_lines(data)
     return "\n".join(lines)
 
 
@@ -967,6 +992,18 @@ def error_lines(data: dict[str, Any]) -> list[str]:
         for error, count in x["errors"].items():
             lines.append(f"  {x['concurrency']} {LABELS[x['target']]}: {count} x {error}")
     return ["", "Failed streams:", *lines] if lines else []
+
+
+def busy_lines(data: dict[str, Any]) -> list[str]:
+    """Scenarios during which other processes took a noticeable share of the machine."""
+    busy = [x for x in data["scenarios"] if x["others_cpu_share"] > BUSY_SHARE]
+    lines = [
+        f"  {x['concurrency']} {LABELS[x['target']]}: {x['others_cpu_s']:.1f} CPU-s "
+        f"({x['others_cpu_share']:.0%} of a core)"
+        for x in busy
+    ]
+    heading = "Busy machine: other processes ran during these scenarios; figures are suspect:"
+    return ["", heading, *lines] if lines else []
 
 
 # --- the command line ------------------------------------------------------------------------

@@ -23,7 +23,8 @@ def cookie_name(settings: Settings) -> str:
     return SECURE_SESSION_COOKIE if settings.secure_cookies else SESSION_COOKIE
 
 
-def get_context(request: Request) -> Context:
+async def get_context(request: Request) -> Context:
+    # async on purpose: FastAPI runs a plain `def` dependency in a worker thread per request.
     ctx: Context = request.app.state.ctx
     return ctx
 
