@@ -28,7 +28,6 @@ import importlib.util
 import json
 import os
 import platform
-import signal
 import socket
 import statistics
 import subprocess
@@ -41,6 +40,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from procs import stop_server
 
 TARGET_START_S = 1.0
 TARGET_RSS_MIB = 100.0
@@ -146,20 +147,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the server's own process group, then SIGKILL if it lingers."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
-
-
 @contextlib.contextmanager
 def launched(
     bench: Bench, data_dir: Path, log_path: Path
@@ -184,7 +171,7 @@ def launched(
         try:
             yield proc, port
         finally:
-            stop(proc)
+            stop_server(proc)
 
 
 def measure(bench: Bench, data_dir: Path, log_path: Path) -> tuple[float, float, float]:

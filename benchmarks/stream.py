@@ -60,6 +60,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from procs import stop_server
 
 HOST = "127.0.0.1"
 MODEL = "bench-model"
@@ -214,20 +215,6 @@ def stop_process(proc: multiprocessing.process.BaseProcess) -> None:
     if proc.is_alive():
         proc.kill()
         proc.join(5)
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to the server's own process group, then SIGKILL if it lingers."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
 
 
 # --- the fake upstream (its own process) -----------------------------------------------------

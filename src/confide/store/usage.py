@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from confide.db.engine import upsert
 from confide.db.tables import UsageDaily
 from confide.store.access import Principal, owned_by
 
@@ -24,8 +23,7 @@ async def add(
     prompt_tokens: int,
     completion_tokens: int,
 ) -> None:
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else pg_insert
-    statement = insert(UsageDaily).values(
+    statement = upsert(session, UsageDaily).values(
         user_id=user_id,
         api_key_id=api_key_id,
         model=model,

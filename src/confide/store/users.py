@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, func, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from confide.db.engine import upsert
 from confide.db.ids import new_id
 from confide.db.tables import InstanceSetting, User
 from confide.db.types import utcnow
@@ -38,9 +37,7 @@ async def create(
 async def claim_first_admin(session: AsyncSession, user_id: str) -> bool:
     """Atomically claim 'first account'; exactly one transaction ever gets True."""
     values = {"key": FIRST_ADMIN_CLAIM, "value": {"user_id": user_id}, "updated_at": utcnow()}
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else pg_insert
-    statement = insert(InstanceSetting).values(**values).on_conflict_do_nothing()
+    statement = upsert(session, InstanceSetting).values(**values).on_conflict_do_nothing()
     result = await session.execute(statement)
     return bool(getattr(result, "rowcount", 0))
 
