@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,17 +42,24 @@ from confide.db.engine import Database
 from confide.providers.http import HttpPool
 from confide.providers.local import LocalModels
 from confide.runtime.broker import MemoryBroker
+from confide.runtime.cache import RecentCache
 from confide.runtime.generation import GenerationRunner
 from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import MemoryRateLimiter
 from confide.security.sealing import KeyRing, Sealer
+from confide.services import models as model_service
+from confide.services import sessions
 from confide.services.batches import progress_batch, touch_batch, usage_batch
 from confide.services.context import Context
 from confide.services.listings import ListingCache
+from confide.services.models import ResolvedModel
 from confide.settings import Settings
 from confide.store import chats as chat_store
+from confide.store import connections as connection_store
+from confide.store.access import AUTH, Principal
 
 log = logging.getLogger("confide")
+WARM_AFTER_SECONDS = 2.0
 ROUTERS = (
     home.router,
     health.router,
@@ -58,6 +67,7 @@ ROUTERS = (
     api_keys.router,
     chats.router,
     users.router,
+    groups.mine_router,  # before groups.router: `mine` is not a group id
     groups.router,
     connections.router,
     models.router,
@@ -78,6 +88,10 @@ async def build_context(settings: Settings) -> Context:
     await migrate.upgrade(db)
     await _interrupt_leftover_streams(db)
     broker = MemoryBroker()
+    principals: RecentCache[Principal] = RecentCache(sessions.PRINCIPAL_TTL_SECONDS)
+    db.on_commit(AUTH, principals.invalidate)
+    resolved: RecentCache[ResolvedModel] = RecentCache(model_service.RESOLVED_TTL_SECONDS)
+    db.on_commit(connection_store.TOPIC, resolved.invalidate)
     return Context(
         settings=settings,
         db=db,
@@ -92,6 +106,8 @@ async def build_context(settings: Settings) -> Context:
         progress=progress_batch(db),
         usage_log=usage_batch(db),
         touches=touch_batch(db),
+        principals=principals,
+        resolved=resolved,
     )
 
 
@@ -129,6 +145,13 @@ def _prepare_data_dir(settings: Settings) -> None:
         )
 
 
+async def _warm_later(hasher: PasswordHasher) -> None:
+    """Make the dummy password hash once the server is up, not on the way (a faster start);
+    a login that needs it sooner makes it itself."""
+    await asyncio.sleep(WARM_AFTER_SECONDS)
+    await asyncio.to_thread(hasher.warm)
+
+
 def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
     """The app. Pass `context` to reuse one (tests); otherwise the lifespan builds it."""
 
@@ -138,9 +161,13 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
             yield
             return
         app.state.ctx = await build_context(settings)
+        warming = asyncio.create_task(_warm_later(app.state.ctx.hasher))
         try:
             yield
         finally:
+            warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warming
             await close_context(app.state.ctx)
 
     app = FastAPI(
@@ -150,6 +177,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
         openapi_url=None,
         docs_url=None,
         redoc_url=None,
+        responses=errors.RESPONSES,
     )
     if context is not None:
         app.state.ctx = context

@@ -212,3 +212,26 @@ async def test_disabled_user_cannot_log_in(
         )
         assert response.status_code == 403
         assert "disabled" in response.json()["detail"]
+
+
+async def test_setup_tells_a_visitor_whether_the_instance_is_new(client: httpx.AsyncClient) -> None:
+    fresh = await client.get("/api/auth/setup")
+    assert fresh.status_code == 200
+    assert fresh.json() == {"needs_admin": True, "signup_mode": "approval"}
+    await signup(client, "first@example.com")
+    client.cookies.clear()
+    after = (await client.get("/api/auth/setup")).json()
+    assert after == {"needs_admin": False, "signup_mode": "approval"}
+    assert "first@example.com" not in (await client.get("/api/auth/setup")).text
+
+
+async def test_setup_shows_the_sign_up_mode_an_admin_chose(
+    app: Any, admin: httpx.AsyncClient
+) -> None:
+    changed = await admin.patch("/api/settings", json={"signup_mode": "closed"})
+    assert changed.status_code == 200, changed.text
+    async with new_client(app) as visitor:
+        assert (await visitor.get("/api/auth/setup")).json() == {
+            "needs_admin": False,
+            "signup_mode": "closed",
+        }

@@ -200,6 +200,42 @@ async def test_regenerate_edit_and_switch_branch(
     assert [m["content"] for m in branch] == ["question", "Hello, world!"]
 
 
+async def test_editing_the_first_message_starts_a_sibling_root(
+    ctx: Context, user: httpx.AsyncClient, upstream: FakeOpenAI
+) -> None:
+    chat_id = await new_chat(user)
+    first = await send(user, chat_id, content="first try")
+    await finished(ctx, first)
+    await finished(ctx, await send(user, chat_id, content="follow-up"))
+    edit = await send(user, chat_id, content="second try", at_root=True)
+    await finished(ctx, edit)
+    branch = (await user.get(f"/api/chats/{chat_id}")).json()["messages"]
+    assert [m["content"] for m in branch] == ["second try", "Hello, world!"]
+    assert branch[0]["parent_id"] is None
+    assert branch[0]["sibling_ids"] == [first["user_message_id"], edit["user_message_id"]]
+    calls = [r.json for r in upstream.requests if r.path.endswith("/chat/completions")]
+    sent = next(c for c in reversed(calls) if c["messages"][-1]["content"] == "second try")
+    assert [m["content"] for m in sent["messages"]] == ["second try"]  # nothing of the old branch
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"at_root": True}, "at_root"),
+        ({"at_root": True, "content": "x", "parent_id": "0" * 26}, "at_root"),
+    ],
+    ids=["without content", "with a parent"],
+)
+async def test_at_root_is_refused_when_it_makes_no_sense(
+    user: httpx.AsyncClient, upstream: FakeOpenAI, body: dict[str, Any], problem: str
+) -> None:
+    chat_id = await new_chat(user)
+    response = await user.post(f"/api/chats/{chat_id}/messages", json={"model": MODEL, **body})
+    assert response.status_code == 422
+    assert problem in response.text
+    assert (await user.get(f"/api/chats/{chat_id}")).json()["messages"] == []
+
+
 async def test_history_is_sent_upstream_in_order(
     ctx: Context, user: httpx.AsyncClient, upstream: FakeOpenAI
 ) -> None:

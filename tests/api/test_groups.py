@@ -1,9 +1,13 @@
-"""Groups (admin): create, rename, delete, members."""
+"""Groups (admin): create, rename, delete, members; and `/api/groups/mine` for members."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
+
+from tests.conftest import new_client, signup
 
 
 async def _group(admin: httpx.AsyncClient, name: str = "Research") -> str:
@@ -84,3 +88,95 @@ async def test_group_pagination(admin: httpx.AsyncClient) -> None:
     ).json()
     assert len(rest["items"]) == 1
     assert rest["next_cursor"] is None
+
+
+async def _join(admin: httpx.AsyncClient, gid: str, c: httpx.AsyncClient) -> None:
+    added = await admin.put(f"/api/groups/{gid}/members/{c.user['id']}")  # type: ignore[attr-defined]
+    assert added.status_code == 200, added.text
+
+
+async def _names(c: httpx.AsyncClient, **params: Any) -> list[str]:
+    response = await c.get("/api/groups/mine", params=params)
+    assert response.status_code == 200, response.text
+    return [g["name"] for g in response.json()["items"]]
+
+
+async def test_members_list_only_their_own_groups(
+    app: Any, admin: httpx.AsyncClient, user: httpx.AsyncClient
+) -> None:
+    async with new_client(app) as other:
+        other.user = await signup(other, "other@example.com")  # type: ignore[attr-defined]
+        await admin.post(f"/api/users/{other.user['id']}/approve")  # type: ignore[attr-defined]
+        alpha, beta, gamma = [await _group(admin, n) for n in ("Alpha", "Beta", "Gamma")]
+        await _join(admin, alpha, user)
+        await _join(admin, beta, user)
+        await _join(admin, beta, other)
+        await _join(admin, gamma, other)
+        response = await user.get("/api/groups/mine")
+        newest_first = sorted([(alpha, "Alpha"), (beta, "Beta")], reverse=True)
+        assert response.json() == {
+            "items": [{"id": g, "name": n, "description": "The lab"} for g, n in newest_first],
+            "next_cursor": None,
+        }
+        assert sorted(await _names(other)) == ["Beta", "Gamma"]
+        assert await _names(admin) == []  # admins too see only groups they are in
+        await admin.delete(f"/api/groups/{beta}/members/{user.user['id']}")  # type: ignore[attr-defined]
+        assert await _names(user) == ["Alpha"]
+
+
+async def test_my_groups_pagination(admin: httpx.AsyncClient, user: httpx.AsyncClient) -> None:
+    """Newest group first (ids are time-ordered), `limit` at a time, the cursor the last id."""
+    mine = [await _group(admin, f"G{n}") for n in range(3)]
+    for gid in mine:
+        await _join(admin, gid, user)
+    await _group(admin, "Not mine")
+    first = (await user.get("/api/groups/mine", params={"limit": 2})).json()
+    params = {"limit": 2, "cursor": first["next_cursor"]}
+    last = (await user.get("/api/groups/mine", params=params)).json()
+    listed = [g["id"] for g in first["items"] + last["items"]]
+    assert listed == sorted(mine, reverse=True)
+    assert (first["next_cursor"], last["next_cursor"]) == (listed[1], None)
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [
+        ({"limit": 0}, 422),
+        ({"limit": 201}, 422),
+        ({"limit": "abc"}, 422),
+        ({"cursor": "x" * 65}, 422),
+        ({"cursor": "not-an-id"}, 400),
+    ],
+)
+async def test_bad_my_groups_query(
+    user: httpx.AsyncClient, params: dict[str, object], status: int
+) -> None:
+    response = await user.get("/api/groups/mine", params=params)
+    assert response.status_code == status, response.text
+
+
+async def test_my_groups_refuse_the_unapproved(
+    app: Any, admin: httpx.AsyncClient, user: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
+    """Anonymous and disabled: 401; pending (new, or demoted): 403. The key outlives sessions."""
+    await _join(admin, await _group(admin), user)
+    key = (await user.post("/api/api-keys", json={"name": "script"})).json()["key"]
+    uid = user.user["id"]  # type: ignore[attr-defined]
+    assert (await client.get("/api/groups/mine")).status_code == 401
+    async with new_client(app) as pending:
+        await signup(pending, "pending@example.com")
+        assert (await pending.get("/api/groups/mine")).status_code == 403
+    async with new_client(app, headers={"authorization": f"Bearer {key}"}) as api:
+        assert await _names(api) == ["Research"]
+        await admin.patch(f"/api/users/{uid}", json={"role": "pending"})
+        assert (await api.get("/api/groups/mine")).status_code == 403
+        await admin.patch(f"/api/users/{uid}", json={"role": "user", "disabled": True})
+        assert (await api.get("/api/groups/mine")).status_code == 401
+        assert (await user.get("/api/groups/mine")).status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/api/groups", "/api/groups/mine"])
+async def test_a_cursor_that_is_not_an_id_is_refused(admin: httpx.AsyncClient, path: str) -> None:
+    response = await admin.get(path, params={"cursor": "not-an-id"})
+    assert response.status_code == 400
+    assert response.json()["detail"] == "The cursor is not one this API gave out."

@@ -226,6 +226,34 @@ async def test_sharing_with_groups(
     assert back.json()["group_ids"] == [mine]
 
 
+async def test_only_my_groups_can_be_shared_with(
+    admin: httpx.AsyncClient, user: httpx.AsyncClient, other: httpx.AsyncClient
+) -> None:
+    """What `/api/groups/mine` offers can be chosen; any other group is refused, even mixed in."""
+    mine = await group_with(admin, "Mine", user)
+    theirs = await group_with(admin, "Theirs", other)
+    offered = [g["id"] for g in (await user.get("/api/groups/mine")).json()["items"]]
+    assert offered == [mine]
+    shared = await make(user, visibility="groups", group_ids=offered)
+    assert shared["group_ids"] == [mine]
+    mixed = await user.post(
+        "/api/models/presets",
+        json={
+            "name": "P",
+            "base_model": DEFAULT_ID,
+            "visibility": "groups",
+            "group_ids": [mine, theirs],
+        },
+    )
+    assert (mixed.status_code, mixed.json()["detail"]) == (404, "Group not found.")
+    widened = await user.patch(
+        f"/api/models/presets/{shared['id']}", json={"group_ids": [mine, theirs]}
+    )
+    assert (widened.status_code, widened.json()["detail"]) == (404, "Group not found.")
+    detail = (await user.get(f"/api/models/presets/{shared['id']}")).json()
+    assert detail["group_ids"] == [mine]
+
+
 async def test_visibility_matrix(
     app: Any,
     ctx: Context,

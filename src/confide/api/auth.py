@@ -9,9 +9,9 @@ from pydantic import Field
 
 from confide.api.deps import Anyone, Ctx, IdPath, SignedIn, cookie_name
 from confide.api.schemas import Email, Name, Password, PublicModel, StrictModel, UserPublic
-from confide.services import accounts, sessions
+from confide.services import accounts, instance, sessions
 from confide.services.accounts import SignedIn as SignedInResult
-from confide.settings import Settings
+from confide.settings import Settings, SignupMode
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -50,6 +50,11 @@ class Revoked(PublicModel):
     revoked: int
 
 
+class SetupPublic(PublicModel):
+    needs_admin: bool = Field(description="No account exists yet: the first sign-up is the admin.")
+    signup_mode: SignupMode
+
+
 def _set_session_cookie(response: Response, settings: Settings, signed: SignedInResult) -> None:
     response.set_cookie(
         cookie_name(settings),
@@ -60,6 +65,12 @@ def _set_session_cookie(response: Response, settings: Settings, signed: SignedIn
         httponly=True,
         samesite="lax",
     )
+
+
+@router.get("/setup", response_model=SetupPublic)
+async def setup(ctx: Ctx) -> object:
+    """For the sign-in page, before anyone is signed in: is this a new instance, may one sign up."""
+    return await instance.setup(ctx)
 
 
 @router.post("/signup", status_code=201, response_model=UserPublic)

@@ -91,6 +91,12 @@ class MessageCreate(StrictModel):
         description="Message to answer under (default: the current leaf). For an edit, the "
         "edited message's parent; for a regeneration, the user message.",
     )
+    at_root: bool = Field(
+        default=False,
+        description="Start the chat over with this message (an edit of the first message): "
+        "it gets no parent and becomes a sibling of the first one. Needs `content`, not "
+        "`parent_id`.",
+    )
     params: ParamsIn | None = None
 
     @field_validator("content")
@@ -104,6 +110,8 @@ class MessageCreate(StrictModel):
     def _one_way_to_name_models(self) -> MessageCreate:
         if (self.model is None) == (self.models is None):
             raise ValueError("Give either `model` or `models`.")
+        if self.at_root and (self.content is None or self.parent_id is not None):
+            raise ValueError("`at_root` starts over with new `content`; it takes no `parent_id`.")
         if self.content is None and self.parent_id is None:
             raise ValueError("To regenerate, give `parent_id`; otherwise give `content`.")
         return self
@@ -201,6 +209,7 @@ async def send_message(
         content=body.content,
         model_ids=body.model_ids(),
         parent_id=body.parent_id,
+        at_root=body.at_root,
         params=body.params.to_params() if body.params else None,
     )
     return SendPublic.model_validate(result)

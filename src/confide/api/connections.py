@@ -13,11 +13,9 @@ from typing import Annotated, ClassVar, Literal
 from fastapi import APIRouter
 from pydantic import AfterValidator, Field
 
-from confide.api.deps import Admin, Ctx, Cursor, IdPath, Limit
+from confide.api.deps import Admin, Ctx, IdCursor, IdPath, Limit
 from confide.api.schemas import Name, Page, PatchModel, PublicModel, StrictModel
-from confide.db.ids import is_id
 from confide.db.tables import Connection
-from confide.errors import BadRequest
 from confide.services import connections
 from confide.services.connections import (
     MAX_URL,
@@ -119,11 +117,9 @@ def _public(row: Connection) -> ConnectionPublic:
 
 @router.get("", response_model=Page[ConnectionPublic])
 async def list_connections(
-    principal: Admin, ctx: Ctx, cursor: Cursor = None, limit: Limit = 50
+    principal: Admin, ctx: Ctx, cursor: IdCursor, limit: Limit = 50
 ) -> Page[ConnectionPublic]:
     """In creation order (which is also the order clashing model ids are settled in)."""
-    if cursor is not None and not is_id(cursor):
-        raise BadRequest("The cursor is not one this API gave out.")
     rows = await connections.page(principal, ctx, after=cursor, limit=limit + 1)
     items = [_public(r) for r in rows[:limit]]
     return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)

@@ -9,7 +9,8 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
 
-from confide.errors import Forbidden, Unauthorized
+from confide.db.ids import is_id
+from confide.errors import BadRequest, Forbidden, Unauthorized
 from confide.services import sessions
 from confide.services.context import Context
 from confide.settings import Settings
@@ -91,3 +92,13 @@ Limit = Annotated[int, Query(ge=1, le=200, description="Page size (at most 200).
 Cursor = Annotated[
     str | None, Query(max_length=64, description="`next_cursor` from the previous page.")
 ]
+
+
+async def id_cursor(cursor: Cursor = None) -> str | None:
+    """A `cursor` that is a row id (the last one of the previous page); 400 for anything else."""
+    if cursor is not None and not is_id(cursor):
+        raise BadRequest("The cursor is not one this API gave out.")
+    return cursor
+
+
+IdCursor = Annotated[str | None, Depends(id_cursor)]

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,6 +21,55 @@ from confide.errors import ConfideError, RateLimited
 from confide.providers.base import ProviderError
 
 log = logging.getLogger("confide.api")
+
+
+class Problem(BaseModel):
+    """One invalid part of a request: where (`loc`) and what (`msg`), never the input."""
+
+    loc: list[str]
+    msg: str
+
+
+class ErrorBody(BaseModel):
+    """Every error answer outside /v1: `detail` is a message written for a person."""
+
+    detail: str
+    errors: list[Problem] | None = None  # 422 only: each invalid part
+    request_id: str | None = None  # 500 only: to find the details in the server log
+
+
+class OpenAIErrorDetail(BaseModel):
+    message: str
+    type: str
+    code: int | str
+
+
+class OpenAIErrorBody(BaseModel):
+    """An error under /v1, in OpenAI's shape so SDKs show the message."""
+
+    error: OpenAIErrorDetail
+
+
+ERROR_STATUSES = {
+    400: "Bad request: the message says what is wrong.",
+    401: "Not signed in, or the session or API key is no longer valid.",
+    403: "Not allowed (a role the route requires, or a failed CSRF check).",
+    404: "No such resource, or it belongs to someone else (the same answer).",
+    409: "Conflicts with the current state (an email in use, the last admin, ...).",
+    413: "The request body is too large.",
+    422: "Invalid request: `errors` lists each invalid part.",
+    429: "Too many attempts; Retry-After says when to try again.",
+}
+# Documented on every operation (the app's `responses`), so clients and the schema fuzzing in
+# tests/security/ know every answer an operation can give. /v1 answers in OpenAI's shape, except
+# for what the middleware refuses before routing (a too-large body, a NUL character).
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text} for status, text in ERROR_STATUSES.items()
+}
+OPENAI_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": OpenAIErrorBody | ErrorBody, "description": text}
+    for status, text in ERROR_STATUSES.items()
+}
 
 
 def request_id(request: Request) -> str:

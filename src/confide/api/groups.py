@@ -1,4 +1,8 @@
-"""`/api/groups` (admin): groups of users, used for sharing and visibility."""
+"""`/api/groups` (admin): groups of users, used for sharing and visibility.
+
+`/api/groups/mine` (any approved member): the groups I am in, to choose whom to share with.
+It has its own router, included before the admin one so `mine` is never read as a group id.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,13 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import Field
 
-from confide.api.deps import Admin, Ctx, Cursor, IdPath, Limit
+from confide.api.deps import Admin, Ctx, IdCursor, IdPath, Limit, Member
 from confide.api.schemas import Name, Page, PublicModel, StrictModel
 from confide.services import groups
 from confide.services.groups import GroupView
 
 router = APIRouter(prefix="/api/groups", tags=["groups (admin)"])
+mine_router = APIRouter(prefix="/api/groups", tags=["groups"])
 
 
 class GroupIn(StrictModel):
@@ -31,6 +36,14 @@ class GroupSummary(PublicModel):
     description: str
     created_at: datetime
     member_count: int
+
+
+class MyGroup(PublicModel):
+    """A group I am in: no member list, nothing of anyone else's."""
+
+    id: str
+    name: str
+    description: str
 
 
 class GroupPublic(PublicModel):
@@ -52,9 +65,19 @@ def _public(view: GroupView) -> GroupPublic:
     )
 
 
+@mine_router.get("/mine", response_model=Page[MyGroup])
+async def list_my_groups(
+    principal: Member, ctx: Ctx, cursor: IdCursor, limit: Limit = 50
+) -> Page[MyGroup]:
+    """The groups I am a member of (admins too: only their own), newest group first."""
+    rows = await groups.page_mine(principal, ctx, before=cursor, limit=limit + 1)
+    items = [MyGroup(id=g.id, name=g.name, description=g.description) for g in rows[:limit]]
+    return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+
+
 @router.get("", response_model=Page[GroupSummary])
 async def list_groups(
-    principal: Admin, ctx: Ctx, cursor: Cursor = None, limit: Limit = 50
+    principal: Admin, ctx: Ctx, cursor: IdCursor, limit: Limit = 50
 ) -> Page[GroupSummary]:
     rows = await groups.page(principal, ctx, after=cursor, limit=limit + 1)
     items = [

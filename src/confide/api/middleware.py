@@ -144,7 +144,8 @@ class BodyLimitMiddleware:
 
 
 class RequestGuardMiddleware:
-    """For unsafe methods: JSON (or multipart) bodies only, and CSRF checks for browsers.
+    """No NUL characters in addresses; for unsafe methods: JSON (or multipart) bodies only,
+    and CSRF checks for browsers.
 
     A request that does not carry an `Authorization` header may be riding on the session
     cookie, so it must send the `X-Confide-CSRF` header (which a cross-site form or a simple
@@ -159,6 +160,12 @@ class RequestGuardMiddleware:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "\x00" in scope["path"]:
+            await send_json(send, 404, "Not found: the address contains a NUL character.")
+            return
+        if scope["type"] == "http" and _has_nul(scope.get("query_string", b"").lower()):
+            await send_json(send, 400, "The query contains a NUL character; it is never valid.")
+            return
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
@@ -178,6 +185,11 @@ class RequestGuardMiddleware:
         if origin and origin.lower() not in self.trusted | {_own_origin(scope, headers)}:
             return 403, "This request came from another site and was refused."
         return None
+
+
+def _has_nul(query: bytes) -> bool:
+    """A NUL in the query string (PostgreSQL cannot even compare text holding one)."""
+    return b"%00" in query or b"\x00" in query
 
 
 def _content_type_problem(headers: Headers) -> tuple[int, str] | None:

@@ -15,17 +15,21 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from confide.api.deps import Ctx, Member
+from confide.api.errors import OPENAI_RESPONSES
+from confide.api.schemas import refuse_nul
 from confide.api.sse import StreamBody
 from confide.providers.base import ChatMessage, Delta, Finish, GenerationParams, ProviderError
 from confide.services import completions, models
 from confide.services.completions import Prepared
 from confide.store.access import Principal
 
-router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
+router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], responses=OPENAI_RESPONSES)
 MAX_MESSAGES = 1000
+MAX_TEXT = 1_000_000  # characters in one message (or one part of it)
+MAX_PARTS = 100
 PROVIDER_STATUS = {
     "not_found": 404,
     "context_length": 400,
@@ -35,20 +39,32 @@ PROVIDER_STATUS = {
 }
 
 
+StopWord = Annotated[str, Field(max_length=100)]
+
+
 class Lenient(BaseModel):
     """OpenAI clients send fields we do not use; they are ignored, never stored."""
 
     model_config = ConfigDict(extra="ignore")
 
+    @field_validator("*")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        return refuse_nul(value)
+
 
 class TextPart(Lenient):
     type: Literal["text"]
-    text: str = Field(max_length=1_000_000)
+    text: str = Field(max_length=MAX_TEXT)
 
 
 class MessageIn(Lenient):
     role: Literal["system", "developer", "user", "assistant"]
-    content: str | list[TextPart] | None = Field(default=None)
+    content: (
+        Annotated[str, Field(max_length=MAX_TEXT)]
+        | Annotated[list[TextPart], Field(max_length=MAX_PARTS)]
+        | None
+    ) = None
 
     def to_message(self) -> ChatMessage:
         role = "system" if self.role == "developer" else self.role
@@ -70,7 +86,7 @@ class CompletionIn(Lenient):
     top_p: float | None = Field(default=None, ge=0, le=1)
     max_tokens: int | None = Field(default=None, ge=1, le=131072)
     max_completion_tokens: int | None = Field(default=None, ge=1, le=131072)
-    stop: str | Annotated[list[str], Field(max_length=4)] | None = None
+    stop: StopWord | Annotated[list[StopWord], Field(max_length=4)] | None = None
     seed: int | None = None
     n: int = Field(default=1, ge=1, le=1, description="Only one choice is supported.")
 

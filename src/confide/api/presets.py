@@ -14,11 +14,9 @@ from typing import Annotated, Any, ClassVar, Literal
 from fastapi import APIRouter
 from pydantic import Field
 
-from confide.api.deps import Ctx, Cursor, IdPath, Limit, Member
+from confide.api.deps import Ctx, IdCursor, IdPath, Limit, Member
 from confide.api.schemas import Name, Page, PatchModel, PublicModel, StrictModel
-from confide.db.ids import is_id
 from confide.db.tables import ModelPreset
-from confide.errors import BadRequest
 from confide.services import presets
 from confide.services.models import PRESET_PREFIX
 from confide.services.presets import PresetChanges, PresetSpec, PresetView
@@ -115,11 +113,9 @@ def _public(view: PresetView) -> PresetPublic:
 
 @router.get("", response_model=Page[PresetSummary])
 async def list_presets(
-    principal: Member, ctx: Ctx, cursor: Cursor = None, limit: Limit = 50
+    principal: Member, ctx: Ctx, cursor: IdCursor, limit: Limit = 50
 ) -> Page[PresetSummary]:
     """Mine, those shared with everyone, and those shared with my groups; newest first."""
-    if cursor is not None and not is_id(cursor):
-        raise BadRequest("The cursor is not one this API gave out.")
     rows = await presets.page(principal, ctx, before=cursor, limit=limit + 1)
     items = [_summary(r, mine=r.owner_id == principal.user_id) for r in rows[:limit]]
     return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)

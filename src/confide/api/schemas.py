@@ -3,19 +3,35 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar, Generic, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from confide.services.accounts import clean_name, normalize_email
 
 T = TypeVar("T")
 
 
+def refuse_nul(value: Any) -> Any:
+    """Refuse text with a NUL character anywhere in it: never meaningful, and PostgreSQL
+    cannot store or even compare it (a query with one fails instead of finding nothing)."""
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("Text cannot contain NUL characters.")
+    if isinstance(value, list | tuple):
+        for item in value:
+            refuse_nul(item)
+    return value
+
+
 class StrictModel(BaseModel):
     """Request bodies: unknown fields are refused, so nothing can be mass-assigned."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        return refuse_nul(value)
 
 
 class PatchModel(StrictModel):

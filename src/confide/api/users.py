@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from confide.api.deps import Admin, Ctx, Cursor, IdPath, Limit
+from confide.api.deps import Admin, Ctx, IdCursor, IdPath, Limit
 from confide.api.schemas import Page, StrictModel, UserPublic
-from confide.db.ids import is_id
-from confide.errors import BadRequest
 from confide.services import users
 from confide.store.access import Role
 
@@ -23,13 +21,11 @@ class UserUpdate(StrictModel):
 async def list_users(
     principal: Admin,
     ctx: Ctx,
+    cursor: IdCursor,
     q: str | None = Query(default=None, max_length=100, description="Part of an email or name."),
     role: Role | None = None,
-    cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[UserPublic]:
-    if cursor is not None and not is_id(cursor):
-        raise BadRequest("The cursor is not one this API gave out.")
     rows = await users.page(principal, ctx, search=q, role=role, before=cursor, limit=limit + 1)
     items = [UserPublic.model_validate(u) for u in rows[:limit]]
     return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)

@@ -7,13 +7,14 @@ a transaction that has read tries to write; reads use plain deferred transaction
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import asyncio
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Table, event, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -22,7 +23,11 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
+
 WRITE_OPTION = "confide_write"
+CHANGED = "confide_changed"  # session.info key: the topics a unit of work changed
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA foreign_keys=ON",
@@ -47,6 +52,15 @@ class Database:
         self._writes = async_sessionmaker(
             self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
+        self._listeners: defaultdict[str, list[Callable[[], None]]] = defaultdict(list)
+        # SQLite has one writer at a time. Writers of this process queue here, in order, rather
+        # than in SQLite's busy handler, which polls with sleeps of up to 100 ms: under a burst
+        # of writes that sleeping, not the writing, was most of the wait.
+        self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
+
+    def on_commit(self, topic: str, listener: Callable[[], None]) -> None:
+        """Call `listener` after every committed write that marked `topic` with `changed`."""
+        self._listeners[topic].append(listener)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -55,9 +69,18 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that commits when the block ends and rolls back on an exception."""
-        async with self._writes() as session, session.begin():
+        """A transaction that commits when the block ends and rolls back on an exception.
+
+        Once it has committed, the listeners of the topics it marked `changed` are told.
+        """
+        async with self._write_turn(), self._writes() as session, session.begin():
             yield session
+        for topic in session.info.pop(CHANGED, ()):
+            for listener in self._listeners[topic]:
+                listener()
+
+    def _write_turn(self) -> AbstractAsyncContextManager[object]:
+        return self._sqlite_writer if self._sqlite_writer is not None else nullcontext()
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
@@ -67,10 +90,23 @@ class Database:
         await self.engine.dispose()
 
 
+def changed(session: AsyncSession, topic: str) -> None:
+    """Mark this write as changing `topic` (e.g. who may sign in); see `Database.on_commit`."""
+    session.info.setdefault(CHANGED, set()).add(topic)
+
+
 def upsert(session: AsyncSession, table: Table | type[Any]) -> sqlite.Insert | postgresql.Insert:
-    """An INSERT that supports `on_conflict_do_nothing/update` on this session's dialect."""
+    """An INSERT that supports `on_conflict_do_nothing/update` on this session's dialect.
+
+    The dialect modules are imported here, not at the top: a server on SQLite never loads
+    PostgreSQL's (about 35 ms of its start-up).
+    """
     if session.get_bind().dialect.name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         return sqlite.insert(table)
+    from sqlalchemy.dialects import postgresql
+
     return postgresql.insert(table)
 
 

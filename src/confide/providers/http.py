@@ -2,12 +2,16 @@
 
 Created on first use inside the running event loop, closed in the app's lifespan. Redirects
 are never followed by callers (`allow_redirects=False`), so a connection's API key is only
-ever sent to that connection's own host.
+ever sent to that connection's own host. aiohttp itself is imported with the first session,
+so a server that never calls upstream does not load it.
 """
 
 from __future__ import annotations
 
-import aiohttp
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import aiohttp
 
 POOL_LIMIT = 1000  # open upstream connections across all hosts
 POOL_LIMIT_PER_HOST = 500
@@ -19,6 +23,8 @@ class HttpPool:
 
     def session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
+            import aiohttp
+
             connector = aiohttp.TCPConnector(
                 limit=POOL_LIMIT, limit_per_host=POOL_LIMIT_PER_HOST, ttl_dns_cache=60
             )

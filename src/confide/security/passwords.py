@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from functools import cache
 from importlib.resources import files
@@ -18,11 +19,27 @@ class PasswordRejected(ValueError):
 
 
 class PasswordHasher:
-    """argon2id with a configurable memory cost; verifies in constant shape for unknown users."""
+    """argon2id with a configurable memory cost; verifies in constant shape for unknown users.
+
+    Unknown users are verified against a dummy hash with the same parameters. Making it costs
+    as much as one hash (~0.1 s), so it is made off the start-up path: `warm()` (which the app
+    runs in a worker thread once it is serving), or the first verify that needs it.
+    """
 
     def __init__(self, memory_kib: int = 65536) -> None:
         self._argon2 = Argon2Hasher(time_cost=3, memory_cost=memory_kib, parallelism=2)
-        self._dummy_hash = self._argon2.hash("confide-dummy-password-for-timing")
+        self._dummy: str | None = None
+        self._dummy_lock = threading.Lock()
+
+    def warm(self) -> None:
+        """Make the dummy hash now (blocking: run it in a worker thread)."""
+        self._dummy_hash()
+
+    def _dummy_hash(self) -> str:
+        with self._dummy_lock:
+            if self._dummy is None:
+                self._dummy = self._argon2.hash("confide-dummy-password-for-timing")
+            return self._dummy
 
     def hash(self, password: str) -> str:
         return self._argon2.hash(password)
@@ -30,7 +47,7 @@ class PasswordHasher:
     def verify(self, stored_hash: str | None, password: str) -> bool:
         """Check a password; with no stored hash, spend the same time and return False."""
         try:
-            return self._argon2.verify(stored_hash or self._dummy_hash, password) and bool(
+            return self._argon2.verify(stored_hash or self._dummy_hash(), password) and bool(
                 stored_hash
             )
         except (VerifyMismatchError, VerificationError, InvalidHashError):

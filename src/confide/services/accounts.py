@@ -11,6 +11,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from confide.db.engine import changed
 from confide.db.tables import User
 from confide.db.types import utcnow
 from confide.errors import BadRequest, Conflict, Forbidden, RateLimited, Unauthorized
@@ -21,7 +22,7 @@ from confide.services.audit import record
 from confide.services.context import Context
 from confide.settings import SignupMode
 from confide.store import sessions, users
-from confide.store.access import Principal, Role
+from confide.store.access import AUTH, Principal, Role
 
 WRONG_CREDENTIALS = "Wrong email or password."
 FORBIDDEN_NAME_CHARS = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067"} | {
@@ -238,6 +239,7 @@ async def set_password(
         raise Unauthorized("Sign in first.")
     user.password_hash = password_hash
     user.password_changed_at = utcnow()
+    changed(session, AUTH)
     ended = await sessions.revoke_all_for(session, user_id, keep=keep_session)
     await record(
         session,

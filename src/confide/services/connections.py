@@ -17,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from confide.db.engine import changed as mark_changed
 from confide.db.tables import Connection
 from confide.errors import Conflict, NotFound
 from confide.providers import registry
@@ -204,16 +205,17 @@ async def update(
     try:
         async with ctx.db.write() as session:
             row = await _existing(session, connection_id)
-            changed = await _apply(session, ctx, row, changes)
+            fields = await _apply(session, ctx, row, changes)
             await session.flush()
-            if changed:
+            if fields:
+                mark_changed(session, connections.TOPIC)
                 await record(
                     session,
                     principal,
                     "admin.connection_updated",
                     target_type="connection",
                     target_id=row.id,
-                    changed=changed,
+                    changed=fields,
                 )
     except IntegrityError:
         raise Conflict(PREFIX_TAKEN) from None
@@ -265,6 +267,7 @@ async def probe(principal: Principal, ctx: Context, connection_id: str) -> Probe
     deadline = min(row.connect_timeout + row.read_timeout, TEST_DEADLINE)
     listing = await list_upstream(backend(ctx, row, box), deadline)
     ctx.listings.put(listing_key(row), listing)
+    ctx.resolved.invalidate()  # what its model ids resolve to may have changed with the listing
     return ProbeResult(listing.ok, len(listing.models), listing.error)
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from confide.db.engine import Database
 from confide.providers.http import HttpPool
 from confide.providers.local import LocalModels
 from confide.runtime.broker import Broker
+from confide.runtime.cache import RecentCache
 from confide.runtime.generation import GenerationRunner
 from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import RateLimiter
@@ -15,6 +17,10 @@ from confide.security.sealing import Sealer
 from confide.services.batches import ProgressBatch, TouchBatch, UsageBatch
 from confide.services.listings import ListingCache
 from confide.settings import Settings
+from confide.store.access import Principal
+
+if TYPE_CHECKING:
+    from confide.services.models import ResolvedModel
 
 
 @dataclass(frozen=True)
@@ -32,3 +38,5 @@ class Context:
     progress: ProgressBatch  # streaming replies' text, written in batches
     usage_log: UsageBatch  # token counts, summed and written in batches
     touches: TouchBatch  # sessions' and API keys' last use, written in batches
+    principals: RecentCache[Principal]  # who is behind a credential, checked a moment ago
+    resolved: RecentCache[ResolvedModel]  # what a base model id resolved to, a moment ago

@@ -1,4 +1,4 @@
-"""Admin use-cases over groups and their members."""
+"""Use-cases over groups: admins manage them and their members; a member lists their own."""
 
 from __future__ import annotations
 
@@ -44,6 +44,14 @@ async def page(
         rows = await groups.page(session, after=after, limit=limit)
         counts = await groups.member_counts(session, [g.id for g in rows])
     return [(g, counts.get(g.id, 0)) for g in rows]
+
+
+async def page_mine(
+    principal: Principal, ctx: Context, *, before: str | None, limit: int
+) -> list[Group]:
+    """The groups the acting user is in, newest first (admins too: only their own here)."""
+    async with ctx.db.read() as session:
+        return await groups.page_mine(session, principal, before=before, limit=limit)
 
 
 async def get(principal: Principal, ctx: Context, group_id: str) -> GroupView:

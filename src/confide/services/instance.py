@@ -10,7 +10,7 @@ from confide.errors import Conflict
 from confide.services.audit import record
 from confide.services.context import Context
 from confide.settings import SignupMode
-from confide.store import instance_settings
+from confide.store import instance_settings, users
 from confide.store.access import Principal, require_admin
 
 SIGNUP_KEY = "signup"
@@ -20,6 +20,19 @@ SIGNUP_KEY = "signup"
 class InstanceView:
     signup_mode: SignupMode
     signup_mode_locked: bool  # set by CONFIDE_SIGNUP_MODE, so the admin cannot change it
+
+
+@dataclass(frozen=True)
+class SetupView:
+    needs_admin: bool  # no account yet: whoever signs up first becomes the admin
+    signup_mode: SignupMode
+
+
+async def setup(ctx: Context) -> SetupView:
+    """What the sign-in page shows a visitor: "create the admin account", or whether it may
+    offer sign-up at all. Nothing about any account but whether one exists."""
+    async with ctx.db.read() as session:
+        return SetupView(not await users.any_exist(session), await signup_mode(ctx, session))
 
 
 async def signup_mode(ctx: Context, session: AsyncSession) -> SignupMode:

@@ -52,9 +52,13 @@ async def send(
     content: str | None,
     model_ids: list[str],
     parent_id: str | None = None,
+    at_root: bool = False,
     params: GenerationParams | None = None,
 ) -> SendResult:
-    """Add a user message (or regenerate under `parent_id`) and start one reply per model."""
+    """Add a user message (or regenerate under `parent_id`) and start one reply per model.
+
+    The new message goes under `parent_id`, else under the current leaf; with `at_root` it
+    has no parent (the first message edited: a new branch from the very start)."""
     if not model_ids or len(model_ids) > MAX_MODELS or len(set(model_ids)) != len(model_ids):
         raise BadRequest(f"Choose between 1 and {MAX_MODELS} different models.")
     resolved = [await models.resolve(principal, ctx, model_id) for model_id in model_ids]
@@ -62,7 +66,9 @@ async def send(
         chat = await chats.get_chat(session, principal, chat_id)
         cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
         rows = await chats.messages_of(session, chat)
-        anchor = await _anchor(session, cipher, chat, rows, content=content, parent_id=parent_id)
+        anchor = await _anchor(
+            session, cipher, chat, rows, content=content, parent_id=parent_id, at_root=at_root
+        )
         history = _history(cipher, [*rows, anchor] if content is not None else rows, anchor.id)
         first_exchange = sum(1 for m in rows if m.role == "user") == 0
         replies = [
@@ -84,10 +90,11 @@ async def _anchor(
     *,
     content: str | None,
     parent_id: str | None,
+    at_root: bool,
 ) -> Message:
     """The user message the replies hang under: a new one, or (regenerate) an existing one."""
     if content is not None:
-        parent = parent_id if parent_id is not None else chat.current_leaf_id
+        parent = None if at_root else parent_id or chat.current_leaf_id
         return await chats.add_message(
             session, cipher, chat, parent_id=parent, role="user", content=content
         )

@@ -29,6 +29,10 @@ from confide.store.keys import UserCipher, cipher_for
 
 PRESET_PREFIX = "preset:"
 LIST_DEADLINE = 4.0  # seconds at most for one upstream listing (its own timeouts may be less)
+# A base model id resolves from memory this long at most. Every change to a connection (and a
+# connection test, which refreshes its listing) empties the cache at once; what else changes a
+# resolution (a model gone from an upstream listing or from the models dir) shows within this.
+RESOLVED_TTL_SECONDS = 30.0
 MAX_LISTED_PRESETS = 1000  # in /api/models; /api/models/presets pages through all of them
 
 Source = Literal["connection", "local", "preset"]
@@ -166,6 +170,22 @@ async def resolve(principal: Principal, ctx: Context, model_id: str) -> Resolved
 
 
 async def _resolve_base(ctx: Context, model_id: str) -> ResolvedModel:
+    """Base models (not presets) resolve the same for everyone who may use models: the answer
+    is kept briefly (`Context.resolved`), and any change to the connections empties it."""
+
+    async def load() -> tuple[ResolvedModel, None] | None:
+        try:
+            return await _look_up_base(ctx, model_id), None
+        except NotFound:
+            return None  # shared with a burst of the same request, never kept
+
+    resolved = await ctx.resolved.get_or_load(model_id, load)
+    if resolved is None:
+        raise unknown_model(model_id)
+    return resolved
+
+
+async def _look_up_base(ctx: Context, model_id: str) -> ResolvedModel:
     head, sep, rest = model_id.partition("/")
     if sep and rest:
         async with ctx.db.read() as session:

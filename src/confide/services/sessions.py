@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from confide.db.tables import Session, User
@@ -13,6 +15,10 @@ from confide.services.context import Context
 from confide.store import api_keys, sessions
 from confide.store.access import Client, Principal, Role
 
+# A credential checked this recently is not looked up again (`Context.principals`); any change
+# made here that ends a session or key or changes an account's access empties that cache at
+# once, one made by another process (the `confide admin` CLI) shows within this time.
+PRINCIPAL_TTL_SECONDS = 2.0
 TOUCH_EVERY = timedelta(seconds=60)  # how stale last-seen may get before we write it again
 
 
@@ -20,8 +26,31 @@ async def from_session_token(ctx: Context, token: str, client: Client) -> Princi
     """The principal behind a session cookie, or None when it is unknown, expired or disabled."""
     if not looks_like_session_token(token):
         return None
+    return await _principal_for(ctx, "session", token_hash(token), _look_up_session, client)
+
+
+async def from_api_key(ctx: Context, key: str, client: Client) -> Principal | None:
+    """The principal behind an API key, or None when it is unknown, expired or disabled."""
+    if not looks_like_api_key(key):
+        return None
+    return await _principal_for(ctx, "api_key", token_hash(key), _look_up_api_key, client)
+
+
+Lookup = Callable[[Context, str], Awaitable[tuple[Principal, datetime | None] | None]]
+
+
+async def _principal_for(
+    ctx: Context, kind: str, hashed: str, look_up: Lookup, client: Client
+) -> Principal | None:
+    """From the principal cache, or looked up (once for a burst of requests); the cached
+    principal is given this request's client."""
+    found = await ctx.principals.get_or_load(f"{kind}:{hashed}", lambda: look_up(ctx, hashed))
+    return None if found is None else replace(found, client=client)
+
+
+async def _look_up_session(ctx: Context, hashed: str) -> tuple[Principal, datetime] | None:
     async with ctx.db.read() as session:
-        found = await sessions.find(session, token_hash(token))
+        found = await sessions.find(session, hashed)
     if found is None:
         return None
     row, user = found
@@ -33,15 +62,12 @@ async def from_session_token(ctx: Context, token: str, client: Client) -> Princi
         return None
     if now - row.last_seen_at > TOUCH_EVERY:
         ctx.touches.put(("session", row.id), now)
-    return _principal(user, client, session_id=row.id)
+    return _principal(user, session_id=row.id), _session_end(ctx, row)
 
 
-async def from_api_key(ctx: Context, key: str, client: Client) -> Principal | None:
-    """The principal behind an API key, or None when it is unknown, expired or disabled."""
-    if not looks_like_api_key(key):
-        return None
+async def _look_up_api_key(ctx: Context, hashed: str) -> tuple[Principal, datetime | None] | None:
     async with ctx.db.read() as session:
-        found = await api_keys.find(session, token_hash(key))
+        found = await api_keys.find(session, hashed)
     if found is None:
         return None
     row, user = found
@@ -50,21 +76,26 @@ async def from_api_key(ctx: Context, key: str, client: Client) -> Principal | No
         return None
     if row.last_used_at is None or now - row.last_used_at > TOUCH_EVERY:
         ctx.touches.put(("api_key", row.id), now)
-    return _principal(user, client, api_key_id=row.id)
+    return _principal(user, api_key_id=row.id), row.expires_at
+
+
+def _session_end(ctx: Context, row: Session) -> datetime:
+    """When the session stops being valid if nobody uses it: absolute or idle expiry."""
+    idle = timedelta(minutes=ctx.settings.session_idle_minutes)
+    return min(row.expires_at, row.last_seen_at + idle)
 
 
 def _session_expired(ctx: Context, row: Session, now: datetime) -> bool:
-    idle = timedelta(minutes=ctx.settings.session_idle_minutes)
-    return row.expires_at <= now or row.last_seen_at + idle <= now
+    return _session_end(ctx, row) <= now
 
 
 def _principal(
-    user: User, client: Client, *, session_id: str | None = None, api_key_id: str | None = None
+    user: User, *, session_id: str | None = None, api_key_id: str | None = None
 ) -> Principal:
+    """Without the client: the cached principal is given each request's own."""
     return Principal(
         user_id=user.id,
         role=Role(user.role),
-        client=client,
         session_id=session_id,
         api_key_id=api_key_id,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from confide.db.types import utcnow
 from confide.errors import BadRequest
@@ -46,7 +46,8 @@ def record(principal: Principal, ctx: Context, model: str, used: Usage | None) -
 
 def _window(since: date | None, until: date | None) -> tuple[date, date]:
     until = until or utcnow().date()
-    since = since or until - timedelta(days=29)
+    # 30 days up to `until`, but never before the calendar's first day (date.min - 1 overflows).
+    since = since or date.fromordinal(max(1, until.toordinal() - 29))
     if since > until or (until - since).days > MAX_DAYS:
         raise BadRequest(f"Choose a range of at most {MAX_DAYS} days, `since` before `until`.")
     return since, until

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from confide.db.engine import changed
 from confide.db.tables import User
 from confide.errors import Conflict, NotFound
 from confide.services.audit import record
 from confide.services.context import Context
 from confide.store import sessions, users
-from confide.store.access import Principal, Role, require_admin
+from confide.store.access import AUTH, Principal, Role, require_admin
 
 
 async def page(
@@ -59,8 +60,10 @@ async def update(
                 after=role.value,
             )
             user.role = role.value
+            changed(session, AUTH)
         if disabled is not None and disabled != user.disabled:
             user.disabled = disabled
+            changed(session, AUTH)
             await record(
                 session,
                 principal,
@@ -81,6 +84,7 @@ async def approve(principal: Principal, ctx: Context, user_id: str) -> User:
         if user.role != Role.pending.value:
             raise Conflict("This account is not waiting for approval.")
         user.role = Role.user.value
+        changed(session, AUTH)
         await record(
             session, principal, "admin.user_approved", target_type="user", target_id=user.id
         )

@@ -15,6 +15,10 @@ from sqlalchemy import ColumnElement, select
 from confide.db.tables import GroupMember
 from confide.errors import Forbidden, Unauthorized
 
+# The `Database.on_commit` topic of writes that change who may act, and as what: sessions or
+# API keys ended, accounts disabled, deleted or given another role, passwords changed.
+AUTH = "auth"
+
 
 class Role(StrEnum):
     admin = "admin"

@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from confide.db.engine import changed
 from confide.db.ids import new_id
 from confide.db.tables import ApiKey, User
-from confide.store.access import Principal, owned_by
+from confide.store.access import AUTH, Principal, owned_by
 
 MAX_KEYS_PER_USER = 100
 
@@ -60,4 +61,5 @@ async def list_mine(session: AsyncSession, principal: Principal) -> list[ApiKey]
 
 async def revoke_mine(session: AsyncSession, principal: Principal, key_id: str) -> bool:
     query = delete(ApiKey).where(owned_by(principal, ApiKey.user_id), ApiKey.id == key_id)
+    changed(session, AUTH)
     return bool(getattr(await session.execute(query), "rowcount", 0))

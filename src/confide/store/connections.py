@@ -9,10 +9,14 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from confide.db.engine import changed
 from confide.db.ids import new_id
 from confide.db.tables import Connection
 from confide.security.sealing import Sealer
 from confide.store.keys import UserCipher, system_cipher
+
+# The `Database.on_commit` topic of writes that add, change or remove a connection.
+TOPIC = "connections"
 
 SYSTEM_KEY = "connections"
 TABLE, KEY_COLUMN = "connections", "api_key"
@@ -52,6 +56,7 @@ async def create(
     seal_key(box, row, api_key)
     session.add(row)
     await session.flush()
+    changed(session, TOPIC)
     return row
 
 
@@ -98,4 +103,5 @@ async def prefixes(session: AsyncSession) -> set[str]:
 
 
 async def remove(session: AsyncSession, connection_id: str) -> None:
+    changed(session, TOPIC)
     await session.execute(delete(Connection).where(Connection.id == connection_id))

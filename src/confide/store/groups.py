@@ -1,4 +1,4 @@
-"""Groups of users (admin-managed); later issues share and scope by them."""
+"""Groups of users (admin-managed); presets are shared with them, and members list their own."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.ids import new_id
 from confide.db.tables import Group, GroupMember
+from confide.store.access import Principal, in_my_groups
 
 
 async def create(session: AsyncSession, *, name: str, description: str) -> Group:
@@ -25,6 +26,16 @@ async def page(session: AsyncSession, *, after: str | None, limit: int) -> list[
     if after:
         query = query.where(Group.id > after)
     return list((await session.scalars(query)).all())
+
+
+async def page_mine(
+    session: AsyncSession, principal: Principal, *, before: str | None, limit: int
+) -> list[Group]:
+    """The groups the acting user is a member of: newest first, starting after the id `before`."""
+    query = select(Group).where(in_my_groups(principal, Group.id))
+    if before:
+        query = query.where(Group.id < before)
+    return list((await session.scalars(query.order_by(Group.id.desc()).limit(limit))).all())
 
 
 async def member_ids(session: AsyncSession, group_id: str) -> list[str]:

@@ -7,9 +7,10 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from confide.db.engine import changed
 from confide.db.ids import new_id
 from confide.db.tables import Session, User
-from confide.store.access import Principal, owned_by
+from confide.store.access import AUTH, Principal, owned_by
 
 
 async def create(
@@ -62,6 +63,7 @@ async def list_mine(session: AsyncSession, principal: Principal) -> list[Session
 
 async def revoke_mine(session: AsyncSession, principal: Principal, session_id: str) -> bool:
     query = delete(Session).where(owned_by(principal, Session.user_id), Session.id == session_id)
+    changed(session, AUTH)
     return bool(getattr(await session.execute(query), "rowcount", 0))
 
 
@@ -69,8 +71,10 @@ async def revoke_all_for(session: AsyncSession, user_id: str, *, keep: str | Non
     query = delete(Session).where(Session.user_id == user_id)
     if keep:
         query = query.where(Session.id != keep)
+    changed(session, AUTH)
     return int(getattr(await session.execute(query), "rowcount", 0))
 
 
 async def remove(session: AsyncSession, session_id: str) -> None:
+    changed(session, AUTH)
     await session.execute(delete(Session).where(Session.id == session_id))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from confide.db.engine import upsert
+from confide.db.engine import changed, upsert
 from confide.db.ids import new_id
 from confide.db.tables import InstanceSetting, User
 from confide.db.types import utcnow
 from confide.security.sealing import Sealer
-from confide.store.access import Role
+from confide.store.access import AUTH, Role
 from confide.store.keys import add_user_key
 
 FIRST_ADMIN_CLAIM = "bootstrap.first_admin"
@@ -86,6 +86,7 @@ async def page(
 
 
 async def remove(session: AsyncSession, user_id: str) -> None:
+    changed(session, AUTH)
     await session.execute(delete(User).where(User.id == user_id))
 
 
