@@ -38,6 +38,18 @@ def test_verify_without_a_stored_hash_is_false(hasher: PasswordHasher) -> None:
     assert hasher.verify(None, "confide-dummy-password-for-timing") is False
 
 
+def test_the_dummy_hash_is_made_once_off_the_start_up_path() -> None:
+    hasher = PasswordHasher(19456)
+    assert hasher._dummy is None  # building the hasher costs no hash
+    hasher.warm()
+    dummy = hasher._dummy
+    assert dummy is not None
+    assert dummy.startswith("$argon2id$")
+    assert "m=19456" in dummy  # the same cost as a real user's hash: the same timing
+    assert hasher.verify(None, GOOD) is False
+    assert hasher._dummy is dummy
+
+
 def test_verify_with_a_broken_hash_is_false(hasher: PasswordHasher) -> None:
     assert hasher.verify("not a hash", GOOD) is False
 

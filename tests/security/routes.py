@@ -1,0 +1,488 @@
+"""The isolation matrix: every route of the app, what it takes, and how it is attacked.
+
+`TABLE` has one entry per (method, path template) in the app's route table; a route missing
+from it, or an entry for a route that no longer exists, fails the suite (test_isolation.py).
+Each entry says:
+
+- `level`: who may call the route at all (checked against the route's own dependencies);
+- `ids`: what user B gets when using A's ids there: `OWNED` (A's data: 404, exactly like a
+  missing one), `ADMIN` (admin only: 403 whatever the ids), `NO_ID` (the route takes no id of
+  anyone's data; B's request acts on B's own), `SHELL` (the public web app page; any id in its
+  path is only read by the browser);
+- `attacks`: the requests B makes with A's real ids, in the path and smuggled in bodies;
+- `own`: for unsafe routes, the request the data's owner would legitimately make (used for
+  CSRF and mass assignment: with it, a forged request would really change something).
+
+Paths and bodies use `{a_chat}`-style placeholders for the world's real ids (world.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, iter_route_contexts
+
+from confide.api import deps
+from tests.conftest import PASSWORD
+from tests.security.world import A_EMAIL, MODEL
+
+
+class Level(StrEnum):
+    public = "public"
+    signed_in = "signed in"
+    member = "approved member"
+    admin = "admin"
+
+
+class Ids(StrEnum):
+    OWNED = "another user's data: 404"
+    ADMIN = "admin only: 403"
+    NO_ID = "no id"
+    SHELL = "public app shell"
+
+
+@dataclass(frozen=True)
+class Attack:
+    label: str
+    path: str
+    body: Any = None
+    expect: int | tuple[int, ...] = 404
+    actor: str = "b"
+
+
+@dataclass(frozen=True)
+class Own:
+    """The request the owner of the data would make (`a`, `admin`, or `anon` for sign-in)."""
+
+    actor: str
+    path: str
+    body: Any = None
+
+
+@dataclass(frozen=True)
+class Route:
+    level: Level
+    ids: Ids
+    attacks: tuple[Attack, ...]
+    own: Own | None = None
+
+
+def _owned(*attacks: Attack, level: Level = Level.member, own: Own | None = None) -> Route:
+    return Route(level, Ids.OWNED, attacks, own)
+
+
+def _admin(path: str, body: Any = None, *, own: Own | None = None) -> Route:
+    return Route(Level.admin, Ids.ADMIN, (Attack("as a user", path, body, 403),), own)
+
+
+def _no_id(*attacks: Attack, level: Level = Level.member, own: Own | None = None) -> Route:
+    return Route(level, Ids.NO_ID, attacks, own)
+
+
+def _page(path: str) -> Route:
+    return Route(
+        Level.public,
+        Ids.SHELL,
+        (Attack("the page", path, expect=200), Attack("", path, None, 200, "anon")),
+    )
+
+
+MSG = {"content": "hello", "model": MODEL}
+CHATTING = {"model": MODEL, "messages": [{"role": "user", "content": "hello"}]}
+NEW_PASSWORD = "a brand new passphrase 99"
+CONNECTION = {"kind": "openai", "name": "Forged", "base_url": "http://127.0.0.1:9/v1"}
+MESSAGE = "/api/chats/{a_chat}/messages/{a_msg}"
+LIVE = "/api/chats/{a_chat}/messages/{a_live}"
+
+TABLE: dict[tuple[str, str], Route] = {
+    # --- the web app shell and static files (public; no user data) ---
+    **{("GET", p): _page(p) for p in ("/", "/login", "/signup", "/pending", "/archived")},
+    **{("GET", p): _page(p) for p in ("/settings", "/admin")},
+    ("GET", "/c/{chat_id}"): _page("/c/{a_chat}"),
+    ("GET", "/settings/{rest:path}"): _page("/settings/keys/{a_key}"),
+    ("GET", "/admin/{rest:path}"): _page("/admin/users/{a_user}"),
+    ("GET", "/assets/{path:path}"): Route(
+        Level.public, Ids.NO_ID, (Attack("not a file", "/assets/{a_chat}.js", expect=404),)
+    ),
+    ("GET", "/favicon.svg"): Route(
+        Level.public, Ids.NO_ID, (Attack("the icon", "/favicon.svg", expect=(200, 404)),)
+    ),
+    ("GET", "/healthz"): _no_id(Attack("alive", "/healthz", expect=200), level=Level.public),
+    ("GET", "/readyz"): _no_id(Attack("ready", "/readyz", expect=200), level=Level.public),
+    # --- auth ---
+    ("GET", "/api/auth/setup"): _no_id(
+        Attack("the sign-up status", "/api/auth/setup", expect=200),
+        Attack("", "/api/auth/setup", expect=200, actor="anon"),
+        level=Level.public,
+    ),
+    ("POST", "/api/auth/signup"): _no_id(
+        Attack(
+            "sign up again with A's email",
+            "/api/auth/signup",
+            {"email": A_EMAIL, "password": NEW_PASSWORD, "name": "Not Alice"},
+            409,
+        ),
+        Attack(
+            "sign up claiming A's id",
+            "/api/auth/signup",
+            {"email": "x@example.com", "password": PASSWORD, "name": "X", "id": "{a_user}"},
+            422,
+        ),
+        level=Level.public,
+        own=Own(
+            "anon",
+            "/api/auth/signup",
+            {"email": "new@example.com", "password": PASSWORD, "name": "New"},
+        ),
+    ),
+    ("POST", "/api/auth/login"): _no_id(
+        Attack(
+            "A's account, B's guess",
+            "/api/auth/login",
+            {"email": A_EMAIL, "password": "not alice's password"},
+            401,
+        ),
+        level=Level.public,
+        own=Own("anon", "/api/auth/login", {"email": A_EMAIL, "password": PASSWORD}),
+    ),
+    ("POST", "/api/auth/logout"): _no_id(
+        Attack("B's own session", "/api/auth/logout", expect=204, actor="b_fresh"),
+        level=Level.public,
+        own=Own("a", "/api/auth/logout"),
+    ),
+    ("GET", "/api/auth/me"): _no_id(
+        Attack("B's account", "/api/auth/me", expect=200), level=Level.signed_in
+    ),
+    ("PATCH", "/api/auth/me"): _no_id(
+        Attack("rename B", "/api/auth/me", {"name": "Bob Renamed"}, 200),
+        Attack("smuggle A's id", "/api/auth/me", {"name": "Bob", "id": "{a_user}"}, 422),
+        Attack("smuggle A's email", "/api/auth/me", {"name": "Bob", "email": A_EMAIL}, 422),
+        level=Level.signed_in,
+        own=Own("a", "/api/auth/me", {"name": "Alice Renamed"}),
+    ),
+    ("POST", "/api/auth/password"): _no_id(
+        Attack(
+            "wrong current password",
+            "/api/auth/password",
+            {"current_password": "not the password", "new_password": NEW_PASSWORD},
+            400,
+        ),
+        Attack(
+            "smuggle A's id",
+            "/api/auth/password",
+            {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "user_id": "{a_user}"},
+            422,
+        ),
+        level=Level.signed_in,
+        own=Own(
+            "a", "/api/auth/password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+        ),
+    ),
+    ("GET", "/api/auth/sessions"): _no_id(
+        Attack("B's sessions", "/api/auth/sessions", expect=200), level=Level.signed_in
+    ),
+    ("DELETE", "/api/auth/sessions"): _no_id(
+        Attack("B's other sessions", "/api/auth/sessions", expect=200),
+        level=Level.signed_in,
+        own=Own("a", "/api/auth/sessions"),
+    ),
+    ("DELETE", "/api/auth/sessions/{session_id}"): _owned(
+        Attack("A's session", "/api/auth/sessions/{a_session}"),
+        level=Level.signed_in,
+        own=Own("a", "/api/auth/sessions/{a_session}"),
+    ),
+    # --- API keys ---
+    ("GET", "/api/api-keys"): _no_id(Attack("B's keys", "/api/api-keys", expect=200)),
+    ("POST", "/api/api-keys"): _no_id(
+        Attack("a key for B", "/api/api-keys", {"name": "Bob's second"}, 201),
+        Attack("a key for A", "/api/api-keys", {"name": "x", "user_id": "{a_user}"}, 422),
+        own=Own("a", "/api/api-keys", {"name": "forged"}),
+    ),
+    ("DELETE", "/api/api-keys/{key_id}"): _owned(
+        Attack("A's key", "/api/api-keys/{a_key}"), own=Own("a", "/api/api-keys/{a_key}")
+    ),
+    # --- chats and messages ---
+    ("GET", "/api/chats"): _no_id(
+        Attack("B's chats", "/api/chats", expect=200),
+        Attack("cursor at A's chat", "/api/chats?cursor=9999999999999999.{a_chat}", expect=200),
+        Attack("B's archive", "/api/chats?archived=true", expect=200),
+    ),
+    ("POST", "/api/chats"): _no_id(
+        Attack("a chat for B", "/api/chats", {"title": "Bob's second"}, 201),
+        Attack("a chat for A", "/api/chats", {"title": "x", "user_id": "{a_user}"}, 422),
+        Attack("A's chat id", "/api/chats", {"title": "x", "id": "{a_chat}"}, 422),
+        own=Own("a", "/api/chats", {"title": "forged"}),
+    ),
+    ("GET", "/api/chats/{chat_id}"): _owned(
+        Attack("A's chat", "/api/chats/{a_chat}"),
+        Attack("A's chat, whole tree", "/api/chats/{a_chat}?tree=true"),
+    ),
+    ("PATCH", "/api/chats/{chat_id}"): _owned(
+        Attack("rename A's chat", "/api/chats/{a_chat}", {"title": "pwned"}),
+        Attack("archive A's chat", "/api/chats/{a_chat}", {"archived": True}),
+        Attack("A's reply as B's leaf", "/api/chats/{b_chat}", {"current_leaf_id": "{a_reply}"}),
+        own=Own("a", "/api/chats/{a_chat}", {"title": "forged"}),
+    ),
+    ("DELETE", "/api/chats/{chat_id}"): _owned(
+        Attack("A's chat", "/api/chats/{a_chat}"), own=Own("a", "/api/chats/{a_chat}")
+    ),
+    ("POST", "/api/chats/{chat_id}/messages"): _owned(
+        Attack("write in A's chat", "/api/chats/{a_chat}/messages", MSG),
+        Attack(
+            "answer under A's message",
+            "/api/chats/{b_chat}/messages",
+            {**MSG, "parent_id": "{a_msg}"},
+        ),
+        Attack(
+            "regenerate A's message",
+            "/api/chats/{b_chat}/messages",
+            {"model": MODEL, "parent_id": "{a_msg}"},
+        ),
+        Attack(
+            "A's preset as model",
+            "/api/chats/{b_chat}/messages",
+            {"content": "hi", "model": "preset:{a_preset}"},
+        ),
+        Attack(
+            "A's preset among models",
+            "/api/chats/{b_chat}/messages",
+            {"content": "hi", "models": [MODEL, "preset:{a_preset}"]},
+        ),
+        own=Own("a", "/api/chats/{a_chat}/messages", {"content": "forged", "model": MODEL}),
+    ),
+    ("DELETE", "/api/chats/{chat_id}/messages/{message_id}"): _owned(
+        Attack("A's message", MESSAGE),
+        Attack("A's message via B's chat", "/api/chats/{b_chat}/messages/{a_msg}"),
+        own=Own("a", MESSAGE),
+    ),
+    ("GET", "/api/chats/{chat_id}/messages/{message_id}/stream"): _owned(
+        Attack("A's live reply", LIVE + "/stream"),
+        Attack("A's finished reply", "/api/chats/{a_chat}/messages/{a_reply}/stream"),
+        Attack("A's live reply via B's chat", "/api/chats/{b_chat}/messages/{a_live}/stream"),
+    ),
+    ("POST", "/api/chats/{chat_id}/messages/{message_id}/stop"): _owned(
+        Attack("A's live reply", LIVE + "/stop"),
+        Attack("A's live reply via B's chat", "/api/chats/{b_chat}/messages/{a_live}/stop"),
+        own=Own("a", LIVE + "/stop"),
+    ),
+    # --- models and presets ---
+    ("GET", "/api/models"): _no_id(Attack("B's models", "/api/models", expect=200)),
+    ("GET", "/api/models/presets"): _no_id(
+        Attack("B's presets", "/api/models/presets", expect=200),
+        Attack("cursor at A's preset", "/api/models/presets?cursor={a_preset}", expect=200),
+    ),
+    ("POST", "/api/models/presets"): _no_id(
+        Attack(
+            "based on A's preset",
+            "/api/models/presets",
+            {"name": "x", "base_model": "preset:{a_preset}"},
+            400,
+        ),
+        Attack(
+            "shared with A's group",
+            "/api/models/presets",
+            {"name": "x", "base_model": MODEL, "visibility": "groups", "group_ids": ["{group}"]},
+        ),
+        Attack(
+            "owned by A",
+            "/api/models/presets",
+            {"name": "x", "base_model": MODEL, "owner_id": "{a_user}"},
+            422,
+        ),
+        own=Own("a", "/api/models/presets", {"name": "forged", "base_model": MODEL}),
+    ),
+    ("GET", "/api/models/presets/{preset_id}"): _owned(
+        Attack("A's preset", "/api/models/presets/{a_preset}")
+    ),
+    ("PATCH", "/api/models/presets/{preset_id}"): _owned(
+        Attack("A's preset", "/api/models/presets/{a_preset}", {"name": "pwned"}),
+        Attack(
+            "B's preset into A's group",
+            "/api/models/presets/{b_preset}",
+            {"visibility": "groups", "group_ids": ["{group}"]},
+        ),
+        Attack(
+            "B's preset on A's preset",
+            "/api/models/presets/{b_preset}",
+            {"base_model": "preset:{a_preset}"},
+            400,
+        ),
+        own=Own("a", "/api/models/presets/{a_preset}", {"name": "forged"}),
+    ),
+    ("DELETE", "/api/models/presets/{preset_id}"): _owned(
+        Attack("A's preset", "/api/models/presets/{a_preset}"),
+        own=Own("a", "/api/models/presets/{a_preset}"),
+    ),
+    # --- OpenAI-compatible API (API keys) ---
+    ("GET", "/v1/models"): _no_id(Attack("B's models", "/v1/models", expect=200, actor="b_key")),
+    ("POST", "/v1/chat/completions"): _owned(
+        Attack(
+            "A's preset by key",
+            "/v1/chat/completions",
+            {**CHATTING, "model": "preset:{a_preset}"},
+            actor="b_key",
+        ),
+        Attack(
+            "A's preset by session",
+            "/v1/chat/completions",
+            {**CHATTING, "model": "preset:{a_preset}"},
+        ),
+        own=Own("a", "/v1/chat/completions", CHATTING),
+    ),
+    # --- usage ---
+    ("GET", "/api/usage"): _no_id(
+        Attack("B's usage", "/api/usage", expect=200),
+        Attack("B's usage, a long way back", "/api/usage?since=2020-01-01", expect=400),
+    ),
+    ("GET", "/api/usage/totals"): _admin("/api/usage/totals"),
+    # --- admin: users, groups, connections, audit, settings ---
+    ("GET", "/api/users"): _admin("/api/users"),
+    ("GET", "/api/users/{user_id}"): _admin("/api/users/{a_user}"),
+    ("PATCH", "/api/users/{user_id}"): Route(
+        Level.admin,
+        Ids.ADMIN,
+        (
+            Attack("make B admin", "/api/users/{b_user}", {"role": "admin"}, 403),
+            Attack("disable A", "/api/users/{a_user}", {"disabled": True}, 403),
+        ),
+        Own("admin", "/api/users/{a_user}", {"disabled": True}),
+    ),
+    ("POST", "/api/users/{user_id}/approve"): _admin(
+        "/api/users/{pending_user}/approve", own=Own("admin", "/api/users/{pending_user}/approve")
+    ),
+    ("DELETE", "/api/users/{user_id}"): _admin(
+        "/api/users/{a_user}", own=Own("admin", "/api/users/{a_user}")
+    ),
+    ("GET", "/api/groups/mine"): _no_id(
+        Attack("B's groups, never A's", "/api/groups/mine?limit=200", expect=200),
+        Attack("cursor past A's group", "/api/groups/mine?cursor={group}", expect=200),
+        Attack("B's groups by key", "/api/groups/mine", expect=200, actor="b_key"),
+    ),
+    ("GET", "/api/groups"): _admin("/api/groups"),
+    ("POST", "/api/groups"): _admin(
+        "/api/groups", {"name": "Bob's"}, own=Own("admin", "/api/groups", {"name": "forged"})
+    ),
+    ("GET", "/api/groups/{group_id}"): _admin("/api/groups/{group}"),
+    ("PATCH", "/api/groups/{group_id}"): _admin(
+        "/api/groups/{group}",
+        {"name": "pwned"},
+        own=Own("admin", "/api/groups/{group}", {"name": "forged"}),
+    ),
+    ("DELETE", "/api/groups/{group_id}"): _admin(
+        "/api/groups/{group}", own=Own("admin", "/api/groups/{group}")
+    ),
+    ("PUT", "/api/groups/{group_id}/members/{user_id}"): _admin(
+        "/api/groups/{group}/members/{b_user}",
+        own=Own("admin", "/api/groups/{group}/members/{b_user}"),
+    ),
+    ("DELETE", "/api/groups/{group_id}/members/{user_id}"): _admin(
+        "/api/groups/{group}/members/{a_user}",
+        own=Own("admin", "/api/groups/{group}/members/{a_user}"),
+    ),
+    ("GET", "/api/connections"): _admin("/api/connections"),
+    ("POST", "/api/connections"): _admin(
+        "/api/connections", CONNECTION, own=Own("admin", "/api/connections", CONNECTION)
+    ),
+    ("GET", "/api/connections/{connection_id}"): _admin("/api/connections/{conn}"),
+    ("PATCH", "/api/connections/{connection_id}"): _admin(
+        "/api/connections/{conn}",
+        {"base_url": "http://127.0.0.1:9/v1"},
+        own=Own("admin", "/api/connections/{conn}", {"name": "forged"}),
+    ),
+    ("DELETE", "/api/connections/{connection_id}"): _admin(
+        "/api/connections/{conn}", own=Own("admin", "/api/connections/{conn}")
+    ),
+    ("POST", "/api/connections/{connection_id}/test"): _admin(
+        "/api/connections/{conn}/test", own=Own("admin", "/api/connections/{conn}/test")
+    ),
+    ("GET", "/api/audit"): _admin("/api/audit?actor_id={a_user}"),
+    ("GET", "/api/settings"): _admin("/api/settings"),
+    ("PATCH", "/api/settings"): _admin(
+        "/api/settings",
+        {"signup_mode": "open"},
+        own=Own("admin", "/api/settings", {"signup_mode": "open"}),
+    ),
+    # --- API docs (signed-in; static, no data) ---
+    ("GET", "/api/openapi.json"): _no_id(
+        Attack("the schema", "/api/openapi.json", expect=200), level=Level.signed_in
+    ),
+    ("GET", "/api/docs"): _no_id(
+        Attack("the page", "/api/docs", expect=200), level=Level.signed_in
+    ),
+    ("GET", "/api/docs/init.js"): _no_id(
+        Attack("the script", "/api/docs/init.js", expect=200), level=Level.signed_in
+    ),
+    ("GET", "/api/docs/assets/{name}"): _no_id(
+        Attack("a file", "/api/docs/assets/swagger-ui.css", expect=200),
+        Attack("an id as file name", "/api/docs/assets/{a_chat}", expect=404),
+        level=Level.signed_in,
+    ),
+}
+
+
+# --- the app's own route table ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppRoute:
+    method: str
+    path: str
+    route: APIRoute | None  # None for a route that is not a FastAPI route (mounts, ...)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.method, self.path)
+
+
+def app_routes(app: Any) -> list[AppRoute]:
+    """Every (method, path) the app answers. HEAD beside GET is the same route."""
+    found: list[AppRoute] = []
+    for context in iter_route_contexts(app.routes):
+        original = context.original_route
+        route = original if isinstance(original, APIRoute) else None
+        methods = set(context.methods or {"ANY"})
+        if "GET" in methods:
+            methods.discard("HEAD")
+        path = context.path or repr(original)
+        found.extend(AppRoute(m, path, route) for m in sorted(methods))
+    return found
+
+
+def _calls(dependant: Dependant) -> Iterator[Any]:
+    for sub in dependant.dependencies:
+        yield sub.call
+        yield from _calls(sub)
+
+
+def level_of(route: APIRoute) -> Level:
+    """Who may call the route, read from its dependencies (the auth guards it uses)."""
+    calls = set(_calls(route.dependant))
+    if deps.admin in calls:
+        return Level.admin
+    if deps.member in calls:
+        return Level.member
+    if deps.signed_in in calls:
+        return Level.signed_in
+    return Level.public
+
+
+def body_model(route: APIRoute | None) -> Any:
+    if route is None or route.body_field is None:
+        return None
+    return route.body_field.field_info.annotation
+
+
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def attack_cases() -> list[tuple[str, Attack]]:
+    return [(f"{m} {p}", attack) for (m, p), entry in TABLE.items() for attack in entry.attacks]
+
+
+def case_id(case: tuple[str, Attack]) -> str:
+    route, attack = case
+    return f"{route} [{attack.label or attack.actor}]"
