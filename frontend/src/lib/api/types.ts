@@ -1,0 +1,190 @@
+// Shapes of the API's answers (see src/confide/api/*.py for the source of truth).
+
+export type Role = 'admin' | 'user' | 'pending';
+
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  disabled: boolean;
+  created_at: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface ChatSummary {
+  id: string;
+  title: string;
+  pinned: boolean;
+  archived: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+export type MessageStatus = 'streaming' | 'complete' | 'error' | 'stopped' | 'interrupted';
+
+export interface Usage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  total_tokens?: number;
+  [key: string]: unknown;
+}
+
+export interface Message {
+  id: string;
+  parent_id: string | null;
+  role: 'user' | 'assistant' | 'system';
+  content: string;
+  model: string | null;
+  status: MessageStatus | string;
+  finish_reason: string | null;
+  error: string | null;
+  usage: Usage | null;
+  created_at: string;
+  sibling_ids: string[];
+}
+
+export interface ChatDetail extends ChatSummary {
+  current_leaf_id: string | null;
+  messages: Message[];
+}
+
+export interface SendResult {
+  user_message_id: string | null;
+  assistant_message_ids: string[];
+}
+
+export type ModelSourceType = 'local' | 'connection' | 'preset';
+
+export interface Model {
+  id: string;
+  name: string;
+  source: {
+    type: ModelSourceType | string;
+    connection_id: string | null;
+    connection_name: string | null;
+    preset_id: string | null;
+  };
+  base_model: string | null;
+}
+
+export interface ModelList {
+  items: Model[];
+  connections: { id: string; name: string; ok: boolean; error: string | null }[];
+  duplicates: Model[];
+}
+
+export type SignupMode = 'approval' | 'open' | 'closed';
+
+/** What a visitor who is not signed in may know about the instance (see the report: the
+ * server does not offer this yet; the app copes without it). */
+export interface SetupState {
+  needs_admin: boolean;
+  signup_mode: SignupMode;
+}
+
+// --- settings -------------------------------------------------------------------------------
+
+export interface SessionInfo {
+  id: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  ip: string | null;
+  user_agent: string | null;
+  current: boolean;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  prefix: string;
+  created_at: string;
+  last_used_at: string | null;
+  expires_at: string | null;
+}
+
+export interface ApiKeyCreated extends ApiKey {
+  /** The key itself: the server shows it this once. */
+  key: string;
+}
+
+// --- admin ----------------------------------------------------------------------------------
+
+export type ConnectionKind = 'openai' | 'ollama';
+
+export interface Connection {
+  id: string;
+  kind: ConnectionKind;
+  name: string;
+  base_url: string;
+  has_api_key: boolean;
+  model_prefix: string | null;
+  enabled: boolean;
+  model_allowlist: string[];
+  connect_timeout: number;
+  read_timeout: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ProbeResult {
+  ok: boolean;
+  model_count: number;
+  error: string | null;
+}
+
+export type Visibility = 'private' | 'everyone' | 'groups';
+
+export interface PresetParams {
+  temperature?: number | null;
+  top_p?: number | null;
+  max_tokens?: number | null;
+  stop?: string[];
+  seed?: number | null;
+}
+
+export interface Preset {
+  id: string;
+  model_id: string;
+  name: string;
+  base_model: string;
+  description: string;
+  params: PresetParams;
+  visibility: Visibility | string;
+  mine: boolean;
+  has_system_prompt: boolean;
+  created_at: string;
+  updated_at: string;
+  /** Only in the owner's detail view. */
+  system_prompt?: string | null;
+  group_ids?: string[];
+}
+
+export interface GroupSummary {
+  id: string;
+  name: string;
+  description: string;
+  member_count: number;
+}
+
+export interface InstanceSettings {
+  signup_mode: SignupMode;
+  signup_mode_locked: boolean;
+}
+
+export interface AuditEvent {
+  seq: number;
+  created_at: string;
+  actor_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  detail: Record<string, unknown>;
+  hash: string;
+}
