@@ -52,7 +52,17 @@ AUDIT_ACCEPT ?=
 HAVE_FRONTEND := $(wildcard $(FRONTEND)/package.json)
 HAVE_FRONTEND_LOCK := $(wildcard $(FRONTEND)/package-lock.json)
 
-.PHONY: help env run test lint typecheck fmt sast sast-registry sbom audit check clean distclean bench
+# The web app is built into the Python package (gitignored; wheels ship it). The stamps make
+# `make run` and `make test` run `npm ci` only when the lockfile changes and `npm run build`
+# only when a source, a config file or the installed packages change.
+APP_DIR := src/confide/static/app
+APP_STAMP := $(APP_DIR)/index.html
+NPM_STAMP := $(FRONTEND)/node_modules/.installed
+FRONTEND_SOURCES := $(shell find $(FRONTEND)/src $(FRONTEND)/public -type f 2>/dev/null) \
+	$(wildcard $(FRONTEND)/index.html $(FRONTEND)/*.config.* $(FRONTEND)/tsconfig.json)
+
+.PHONY: help env app run test test-frontend lint typecheck fmt sast sast-registry sbom audit \
+	check clean distclean bench
 
 help: ## list the targets
 	@echo "usage: make TARGET"
@@ -73,9 +83,20 @@ $(VENV_STAMP): $(UV_STAMP) pyproject.toml uv.lock
 
 env: $(VENV_STAMP) ## bootstrap uv into .tools/ and the locked dependencies into .venv/
 
+$(NPM_STAMP): $(FRONTEND)/package.json $(FRONTEND)/package-lock.json
+	cd $(FRONTEND) && npm ci --no-audit --no-fund
+	touch $@
+
+# The built index.html is the stamp: vite writes it last, and a wheel ships nothing extra.
+$(APP_STAMP): $(NPM_STAMP) $(FRONTEND_SOURCES)
+	cd $(FRONTEND) && npm run build
+	touch $@
+
+app: $(APP_STAMP) ## build the web app into src/confide/static/app/ (when its sources changed)
+
 # --- run -----------------------------------------------------------------------------------
 
-run: $(VENV_STAMP) ## migrate, then serve on http://127.0.0.1:8080 (CONFIDE_* env vars apply)
+run: $(VENV_STAMP) $(APP_STAMP) ## migrate, then serve on http://127.0.0.1:8080 (CONFIDE_* env vars apply)
 	@# Compile our own modules too (PYTHONDONTWRITEBYTECODE may be set): a faster start.
 	$(BIN)/python -m compileall -q src
 	$(BIN)/confide migrate
@@ -99,10 +120,15 @@ endef
 
 # PostgreSQL tests run against 127.0.0.1:5432 (or CONFIDE_TEST_POSTGRES_URL); the suite skips
 # them, with the reason, when that server is unreachable.
-test: $(VENV_STAMP) ## the whole suite on SQLite (coverage floor from pyproject), then PostgreSQL
+# The browser tests (tests/e2e/) drive the built app in Chromium; they run in the SQLite pass.
+test: $(VENV_STAMP) $(APP_STAMP) test-frontend ## web app checks, the suite on SQLite (with coverage floor), then PostgreSQL
 	@mkdir -p $(REPORTS)
 	$(call pytest,sqlite,$(COVERAGE))
 	$(call pytest,postgresql,)
+
+test-frontend: $(NPM_STAMP) ## the web app's unit tests (vitest) and type checks (svelte-check)
+	cd $(FRONTEND) && npm test
+	cd $(FRONTEND) && npm run check
 
 bench: $(VENV_STAMP) ## run the benchmarks (on demand; figures, not pass/fail; ~10 min)
 	$(BIN)/python benchmarks/startup.py
@@ -126,7 +152,7 @@ fmt: $(VENV_STAMP) ## apply ruff's fixes and formatting
 
 # Rule tests: .semgrep/tests/<rules>.py holds annotated cases for .semgrep/rules/<rules>.yml;
 # .semgrep/tests/scope/ checks the rules' path scoping, which `semgrep --test` ignores.
-sast: $(VENV_STAMP) ## bandit (no HIGH allowed), semgrep with our rules (and their tests), eslint
+sast: $(VENV_STAMP) ## bandit (no HIGH allowed), semgrep with our rules (and their tests), secrets scan, eslint
 	@echo "== bandit on src/ (every finding is listed; a HIGH severity one fails)"
 	$(BIN)/bandit -c pyproject.toml -r src --quiet --exit-zero
 	@$(BIN)/bandit -c pyproject.toml -r src --quiet --severity-level high > /dev/null || { \
@@ -140,11 +166,27 @@ sast: $(VENV_STAMP) ## bandit (no HIGH allowed), semgrep with our rules (and the
 	$(SEMGREP) scan $(SEMGREP_FLAGS) --no-git-ignore --config .semgrep/rules \
 		--json --output $(REPORTS)/semgrep-scope.json .semgrep/tests/scope
 	$(BIN)/python scripts/semgrep_scope_check.py $(REPORTS)/semgrep-scope.json .semgrep/tests/scope
-	@echo "== semgrep on src/ (Confide's invariants)"
-	$(SEMGREP) scan $(SEMGREP_FLAGS) --error --no-git-ignore --config .semgrep/rules src
+	@echo "== semgrep on src/ and frontend/src/ (Confide's invariants)"
+	$(SEMGREP) scan $(SEMGREP_FLAGS) --error --no-git-ignore --config .semgrep/rules \
+		src $(wildcard $(FRONTEND)/src)
 	@echo "semgrep: no findings"
-# The frontend does not exist yet. When it does, give frontend/package.json a "lint" script
-# running eslint with eslint-plugin-security (its recommended config) and it runs here.
+	@echo "== detect-secrets over the tracked files (new secrets fail; .secrets.baseline lists the audited ones)"
+	@# On a copy: the hook rewrites its baseline when only line numbers moved (exit 3), which is
+	@# no finding; `make sast` never changes a tracked file. Offline: no plugin verifies anything.
+	@cp .secrets.baseline $(REPORTS)/secrets.baseline
+	@files=(); while IFS= read -r -d '' f; do \
+		[ -f "$$f" ] && [ "$$f" != .secrets.baseline ] && files+=("$$f"); \
+	done < <(git ls-files -z); \
+	status=0; $(BIN)/detect-secrets-hook --baseline $(REPORTS)/secrets.baseline "$${files[@]}" \
+		|| status=$$?; \
+	if [ $$status -eq 3 ]; then \
+		echo "detect-secrets: no new secret (line numbers moved; refresh the baseline as SECURITY.md says)"; \
+	elif [ $$status -ne 0 ]; then \
+		echo "detect-secrets: new potential secret(s) above: remove them, or audit them into" \
+			".secrets.baseline (SECURITY.md says how)" >&2; exit 1; \
+	else echo "detect-secrets: no new secret"; fi
+# frontend/package.json's "lint" script runs eslint with typescript-eslint, eslint-plugin-svelte
+# and eslint-plugin-security (their recommended configs).
 ifneq ($(HAVE_FRONTEND),)
 	@echo "== eslint (frontend/)"
 	cd $(FRONTEND) && npm ci --no-audit --no-fund && npm run lint
@@ -201,5 +243,5 @@ clean: ## remove reports and caches (keeps .venv/, .tools/ and data/)
 	rm -rf $(REPORTS) .pytest_cache .mypy_cache .ruff_cache htmlcov .coverage .coverage.* coverage.xml
 	find $(wildcard src tests scripts benchmarks) -type d -name __pycache__ -prune -exec rm -rf {} +
 
-distclean: clean ## also remove .venv/ and .tools/ (never data/)
-	rm -rf $(VENV) $(TOOLS)
+distclean: clean ## also remove .venv/, .tools/, node_modules and the built app (never data/)
+	rm -rf $(VENV) $(TOOLS) $(FRONTEND)/node_modules $(APP_DIR)

@@ -3,8 +3,10 @@
 `semgrep --test` ignores a rule's `paths:` filter, so `make sast` also scans
 .semgrep/tests/scope/ (a miniature src/confide/) with the real rules, and this script compares
 semgrep's JSON report with the fixtures: a `# ruleid: <id>` comment means the next line must be
-flagged by that rule, and nothing else may be flagged. Every fixture must have been scanned, so
-an exclusion that swallows everything cannot pass unnoticed.
+flagged by that rule, and nothing else may be flagged. Annotations are comments of the file's
+language (`#`, `//` or `<!--`). Every Python, TypeScript and Svelte fixture must have been
+scanned, so an exclusion that swallows everything cannot pass unnoticed; other files (a
+Markdown page) need only be left unflagged, unless annotated.
 
 Usage: python scripts/semgrep_scope_check.py REPORT.json FIXTURE_DIR
 """
@@ -16,13 +18,14 @@ import re
 import sys
 from pathlib import Path
 
-ANNOTATION = re.compile(r"#\s*ruleid:\s*(?P<ids>[\w, -]+)")
+ANNOTATION = re.compile(r"(#|//|<!--)\s*ruleid:\s*(?P<ids>[\w,-]+(?:,\s*[\w-]+)*)")
+SCANNED_KINDS = frozenset({".py", ".ts", ".svelte"})
 Finding = tuple[Path, int, str]
 
 
 def expected_findings(root: Path) -> set[Finding]:
     expected: set[Finding] = set()
-    for path in sorted(root.rglob("*.py")):
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
         lines = path.read_text("utf-8").splitlines()
         for number, line in enumerate(lines, start=1):
             match = ANNOTATION.search(line)
@@ -50,7 +53,8 @@ def unscanned(report: dict[str, object], root: Path) -> list[Path]:
     paths = report.get("paths")
     listed = paths.get("scanned", []) if isinstance(paths, dict) else []
     scanned = {Path(p).resolve() for p in listed}
-    return [p for p in sorted(root.rglob("*.py")) if p.resolve() not in scanned]
+    fixtures = (p for p in root.rglob("*") if p.suffix in SCANNED_KINDS)
+    return [p for p in sorted(fixtures) if p.resolve() not in scanned]
 
 
 def main(argv: list[str]) -> int:

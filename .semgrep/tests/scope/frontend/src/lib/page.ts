@@ -1,0 +1,2 @@
+// ruleid: confide-dom-html-sink
+document.body.innerHTML = location.hash;
