@@ -21,6 +21,7 @@ from confide.api import (
     connections,
     docs,
     errors,
+    folders,
     groups,
     health,
     home,
@@ -66,6 +67,8 @@ ROUTERS = (
     auth.router,
     api_keys.router,
     chats.router,
+    folders.router,
+    folders.tags_router,
     users.router,
     groups.mine_router,  # before groups.router: `mine` is not a group id
     groups.router,

@@ -28,7 +28,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from confide.api import deps
 from tests.conftest import PASSWORD
-from tests.security.world import A_EMAIL, MODEL
+from tests.security.world import A_EMAIL, A_TAG, MODEL
 
 
 class Level(StrEnum):
@@ -92,6 +92,7 @@ def _page(path: str) -> Route:
 
 
 MSG = {"content": "hello", "model": MODEL}
+BULK_A = {"chat_ids": ["{a_chat}"], "action": "archive"}
 CHATTING = {"model": MODEL, "messages": [{"role": "user", "content": "hello"}]}
 NEW_PASSWORD = "a brand new passphrase 99"
 CONNECTION = {"kind": "openai", "name": "Forged", "base_url": "http://127.0.0.1:9/v1"}
@@ -210,12 +211,64 @@ TABLE: dict[tuple[str, str], Route] = {
         Attack("B's chats", "/api/chats", expect=200),
         Attack("cursor at A's chat", "/api/chats?cursor=9999999999999999.{a_chat}", expect=200),
         Attack("B's archive", "/api/chats?archived=true", expect=200),
+        Attack("A's folder", "/api/chats?folder_id={a_folder}"),
+        Attack("A's tag", "/api/chats?tag=" + A_TAG, expect=200),
     ),
     ("POST", "/api/chats"): _no_id(
         Attack("a chat for B", "/api/chats", {"title": "Bob's second"}, 201),
         Attack("a chat for A", "/api/chats", {"title": "x", "user_id": "{a_user}"}, 422),
         Attack("A's chat id", "/api/chats", {"title": "x", "id": "{a_chat}"}, 422),
+        Attack("in A's folder", "/api/chats", {"title": "x", "folder_id": "{a_folder}"}),
         own=Own("a", "/api/chats", {"title": "forged"}),
+    ),
+    ("DELETE", "/api/chats"): _no_id(
+        Attack("all of B's chats, unconfirmed", "/api/chats", expect=400),
+        own=Own("a", "/api/chats?confirm=true"),
+    ),
+    ("POST", "/api/chats/bulk"): _no_id(
+        Attack("archive A's chat", "/api/chats/bulk", BULK_A, 404),
+        Attack("delete A's chat", "/api/chats/bulk", {**BULK_A, "action": "delete"}, 404),
+        Attack(
+            "A's chat among B's",
+            "/api/chats/bulk",
+            {"chat_ids": ["{b_chat}", "{a_filed}"], "action": "delete"},
+            404,
+        ),
+        Attack(
+            "B's chat into A's folder",
+            "/api/chats/bulk",
+            {"chat_ids": ["{b_chat}"], "action": "move", "folder_id": "{a_folder}"},
+            404,
+        ),
+        own=Own("a", "/api/chats/bulk", {"chat_ids": ["{a_chat}"], "action": "pin"}),
+    ),
+    ("PUT", "/api/chats/{chat_id}/tags"): _owned(
+        Attack("tag A's chat", "/api/chats/{a_filed}/tags", {"tags": ["pwned"]}),
+        Attack("untag A's chat", "/api/chats/{a_filed}/tags", {"tags": []}),
+        own=Own("a", "/api/chats/{a_filed}/tags", {"tags": ["forged"]}),
+    ),
+    # --- folders and tags ---
+    ("GET", "/api/folders"): _no_id(Attack("B's folders", "/api/folders", expect=200)),
+    ("POST", "/api/folders"): _no_id(
+        Attack("inside A's folder", "/api/folders", {"name": "x", "parent_id": "{a_folder}"}),
+        Attack("B's own", "/api/folders", {"name": "Bob's second"}, 201),
+        Attack("owned by A", "/api/folders", {"name": "x", "user_id": "{a_user}"}, 422),
+        own=Own("a", "/api/folders", {"name": "forged"}),
+    ),
+    ("PATCH", "/api/folders/{folder_id}"): _owned(
+        Attack("rename A's folder", "/api/folders/{a_folder}", {"name": "pwned"}),
+        Attack("move A's folder", "/api/folders/{a_folder}", {"parent_id": None}),
+        Attack("B's folder into A's", "/api/folders/{b_folder}", {"parent_id": "{a_folder}"}),
+        own=Own("a", "/api/folders/{a_folder}", {"name": "forged"}),
+    ),
+    ("DELETE", "/api/folders/{folder_id}"): _owned(
+        Attack("A's folder", "/api/folders/{a_folder}"),
+        Attack("A's folder with its chats", "/api/folders/{a_top_folder}?chats=delete"),
+        own=Own("a", "/api/folders/{a_folder}"),
+    ),
+    ("GET", "/api/tags"): _no_id(Attack("B's tags", "/api/tags", expect=200)),
+    ("DELETE", "/api/tags/{tag_id}"): _owned(
+        Attack("A's tag", "/api/tags/{a_tag}"), own=Own("a", "/api/tags/{a_tag}")
     ),
     ("GET", "/api/chats/{chat_id}"): _owned(
         Attack("A's chat", "/api/chats/{a_chat}"),
@@ -225,6 +278,8 @@ TABLE: dict[tuple[str, str], Route] = {
         Attack("rename A's chat", "/api/chats/{a_chat}", {"title": "pwned"}),
         Attack("archive A's chat", "/api/chats/{a_chat}", {"archived": True}),
         Attack("A's reply as B's leaf", "/api/chats/{b_chat}", {"current_leaf_id": "{a_reply}"}),
+        Attack("move A's chat", "/api/chats/{a_filed}", {"folder_id": None}),
+        Attack("B's chat into A's folder", "/api/chats/{b_chat}", {"folder_id": "{a_folder}"}),
         own=Own("a", "/api/chats/{a_chat}", {"title": "forged"}),
     ),
     ("DELETE", "/api/chats/{chat_id}"): _owned(

@@ -30,6 +30,8 @@ PLACEHOLDERS = {
     "user_id": "{a_user}",
     "group_id": "{group}",
     "connection_id": "{conn}",
+    "folder_id": "{a_folder}",
+    "tag_id": "{a_tag}",
     "rest": "users/{a_user}",
     "path": "index.js",
     "name": "swagger-ui.css",

@@ -25,6 +25,8 @@ BOUNDED_LISTS = {
     "/api/usage/totals": "one row per day and model, over at most 366 days",
     "/api/models": "the models offered: one per connection model and preset",
     "/v1/models": "the models offered: one per connection model and preset",
+    "/api/folders": "at most 1,000 folders per user",
+    "/api/tags": "at most 1,000 tags per user",
 }
 
 

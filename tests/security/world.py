@@ -39,6 +39,8 @@ A_PROMPT = "You are Alice's private helper; the vault code is 7731-Zanzibar."
 A_PRESET = "Alice's secret helper"
 A_NAME = "Alice Owner"
 A_EMAIL = "alice@example.com"
+A_FOLDER = "Alice's folder: Project Platypus"
+A_TAG = "alice-tag-nightingale"
 B_EMAIL = "bob@example.com"
 UPSTREAM_KEY = "sk-upstream-Z3kT9vQ2mL8xR4pW6nB1cD5fG7hJ0"
 GROUP = "Team Alice"  # A is its only member
@@ -81,6 +83,8 @@ class World:
             A_PRESET,
             A_NAME,
             A_EMAIL,
+            A_FOLDER,
+            A_TAG,
             GROUP,
             UPSTREAM_KEY,
             *self.secrets.values(),
@@ -112,6 +116,9 @@ async def snapshot(world: World) -> dict[str, Any]:
         "a.archived": await json_of(a, "/api/chats", params={"limit": 200, "archived": True}),
         "a.chat": await json_of(a, f"/api/chats/{ids['a_chat']}", params={"tree": True}),
         "a.preset": await json_of(a, f"/api/models/presets/{ids['a_preset']}"),
+        "a.folders": await json_of(a, "/api/folders"),
+        "a.tags": await json_of(a, "/api/tags"),
+        "a.filed": await json_of(a, "/api/chats", params={"folder_id": ids["a_folder"]}),
         "a.groups": await json_of(a, "/api/groups/mine"),
         "a.keys": _without(await json_of(a, "/api/api-keys"), "last_used_at"),
         "a.sessions": _without(await json_of(a, "/api/auth/sessions"), "last_seen_at"),
@@ -193,6 +200,7 @@ async def _populate_a(world: World) -> None:
     await asyncio.sleep(0.1)  # its first words reach the broker
     assert world.ctx.runner.is_running(ids["a_live"])
     fake.script(Reply())
+    await _file_a_chat(world)
     preset = await _created(
         a,
         "/api/models/presets",
@@ -205,10 +213,24 @@ async def _populate_a(world: World) -> None:
     ids["a_session"] = next(s["id"] for s in sessions if s["current"])
 
 
+async def _file_a_chat(world: World) -> None:
+    """A's folder (inside another), with a tagged chat in it."""
+    a, ids = world.client("a"), world.ids
+    ids["a_top_folder"] = (await _created(a, "/api/folders", {"name": "Alice's top folder"}))["id"]
+    body = {"name": A_FOLDER, "parent_id": ids["a_top_folder"]}
+    ids["a_folder"] = (await _created(a, "/api/folders", body))["id"]
+    chat = {"title": "Alice's filed chat", "folder_id": ids["a_folder"]}
+    ids["a_filed"] = (await _created(a, "/api/chats", chat))["id"]
+    tagged = await a.put(f"/api/chats/{ids['a_filed']}/tags", json={"tags": [A_TAG]})
+    assert tagged.status_code == 200, tagged.text
+    ids["a_tag"] = (await json_of(a, "/api/tags"))[0]["id"]
+
+
 async def _populate_b(world: World) -> None:
     b, ids = world.client("b"), world.ids
     ids["b_user"] = b.user["id"]  # type: ignore[attr-defined]
     ids["b_chat"] = (await _created(b, "/api/chats", {"title": "Bob's chat"}))["id"]
+    ids["b_folder"] = (await _created(b, "/api/folders", {"name": "Bob's folder"}))["id"]
     preset = {"name": "Bob's helper", "base_model": MODEL}
     ids["b_preset"] = (await _created(b, "/api/models/presets", preset))["id"]
     key = await _created(b, "/api/api-keys", {"name": "Bob's script"})

@@ -14,7 +14,7 @@ from confide.api.sse import StreamBody, event_stream
 from confide.db.ids import is_id
 from confide.errors import BadRequest
 from confide.providers.base import GenerationParams
-from confide.services import chats, messages
+from confide.services import chats, messages, tags
 from confide.services.chats import ChatSummary
 from confide.store.chats import ChatCursor
 
@@ -23,8 +23,13 @@ MAX_MESSAGE_CHARS = 100_000
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 
 
+TagName = Annotated[str, Field(min_length=1, max_length=50)]
+FolderRef = Annotated[str | None, Field(default=None, max_length=64)]
+
+
 class ChatCreate(StrictModel):
     title: Title | None = None
+    folder_id: FolderRef = None
 
 
 class ChatUpdate(StrictModel):
@@ -32,6 +37,9 @@ class ChatUpdate(StrictModel):
     pinned: bool | None = None
     archived: bool | None = None
     current_leaf_id: str | None = Field(default=None, max_length=64)
+    folder_id: FolderRef = Field(
+        default=None, max_length=64, description="Move into this folder; null: out of any."
+    )
 
 
 class ChatPublic(PublicModel):
@@ -39,8 +47,32 @@ class ChatPublic(PublicModel):
     title: str
     pinned: bool
     archived: bool
+    folder_id: str | None
+    tags: list[str]
     created_at: datetime
     updated_at: datetime
+
+
+class TagsUpdate(StrictModel):
+    tags: list[TagName] = Field(max_length=tags.MAX_TAGS_PER_CHAT)
+
+
+class TagsPublic(PublicModel):
+    tags: list[str]
+
+
+class BulkRequest(StrictModel):
+    chat_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=chats.MAX_BULK
+    )
+    action: chats.BulkAction
+    folder_id: FolderRef = Field(
+        default=None, max_length=64, description="For `move`: the folder (null: out of any)."
+    )
+
+
+class CountPublic(PublicModel):
+    count: int
 
 
 class MessagePublic(PublicModel):
@@ -145,11 +177,28 @@ def _parse_cursor(cursor: str | None) -> ChatCursor | None:
 
 @router.get("", response_model=Page[ChatPublic])
 async def list_chats(
-    principal: Member, ctx: Ctx, archived: bool = False, cursor: Cursor = None, limit: Limit = 50
+    principal: Member,
+    ctx: Ctx,
+    archived: bool = False,
+    folder_id: Annotated[
+        str | None,
+        Query(max_length=64, description="Only chats in this folder; `none`: in no folder."),
+    ] = None,
+    tag: Annotated[
+        str | None, Query(max_length=50, description="Only chats with this tag.")
+    ] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
 ) -> Page[ChatPublic]:
     """My chats, most recently active first."""
     rows = await chats.list_chats(
-        principal, ctx, archived=archived, before=_parse_cursor(cursor), limit=limit + 1
+        principal,
+        ctx,
+        archived=archived,
+        before=_parse_cursor(cursor),
+        limit=limit + 1,
+        folder_id="" if folder_id == "none" else folder_id,
+        tag=tag,
     )
     items = [_public(s) for s in rows[:limit]]
     return Page(items=items, next_cursor=_cursor_of(items[-1]) if len(rows) > limit else None)
@@ -157,7 +206,35 @@ async def list_chats(
 
 @router.post("", status_code=201, response_model=ChatPublic)
 async def create_chat(body: ChatCreate, principal: Member, ctx: Ctx) -> ChatPublic:
-    return _public(await chats.create_chat(principal, ctx, body.title))
+    return _public(await chats.create_chat(principal, ctx, body.title, body.folder_id))
+
+
+@router.delete("", response_model=CountPublic)
+async def delete_all_chats(
+    principal: Member,
+    ctx: Ctx,
+    confirm: bool = Query(default=False, description="Must be true: this cannot be undone."),
+) -> CountPublic:
+    """Delete every one of my chats, archived ones included, for good."""
+    if not confirm:
+        raise BadRequest("Deleting all your chats cannot be undone: send `confirm=true`.")
+    return CountPublic(count=await chats.delete_all(principal, ctx))
+
+
+@router.post("/bulk", response_model=CountPublic)
+async def bulk_action(body: BulkRequest, principal: Member, ctx: Ctx) -> CountPublic:
+    """Archive, unarchive, pin, unpin, move or delete a selection of my chats, all or none:
+    if one id is not one of my chats, nothing changes (404)."""
+    if body.action != "move" and "folder_id" in body.model_fields_set:
+        raise BadRequest("`folder_id` goes with the `move` action only.")
+    done = await chats.bulk(principal, ctx, body.chat_ids, body.action, body.folder_id)
+    return CountPublic(count=done)
+
+
+@router.put("/{chat_id}/tags", response_model=TagsPublic)
+async def set_tags(chat_id: IdPath, body: TagsUpdate, principal: Member, ctx: Ctx) -> TagsPublic:
+    """Replace the chat's tags (names compare without regard to case or accents)."""
+    return TagsPublic(tags=await tags.set_tags(principal, ctx, chat_id, body.tags))
 
 
 @router.get("/{chat_id}", response_model=ChatDetailPublic)
@@ -178,7 +255,8 @@ async def get_chat(
 
 @router.patch("/{chat_id}", response_model=ChatPublic)
 async def update_chat(chat_id: IdPath, body: ChatUpdate, principal: Member, ctx: Ctx) -> ChatPublic:
-    """Rename, pin, archive, or switch branch (`current_leaf_id`)."""
+    """Rename, pin, archive, move to a folder, or switch branch (`current_leaf_id`)."""
+    moved = "folder_id" in body.model_fields_set
     summary = await chats.update_chat(
         principal,
         ctx,
@@ -187,6 +265,7 @@ async def update_chat(chat_id: IdPath, body: ChatUpdate, principal: Member, ctx:
         pinned=body.pinned,
         archived=body.archived,
         current_leaf_id=body.current_leaf_id,
+        folder_id=body.folder_id if moved else ...,
     )
     return _public(summary)
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -121,20 +122,63 @@ class GroupMember(Base):
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Folder(Base):
+    """A user's folder of chats; folders nest (`parent_id`). `name` is sealed."""
+
+    __tablename__ = "folders"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("folders.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Tag(Base):
+    """A user's tag. `name` is sealed; `blind` (keyed HMAC of the normalized name) finds it."""
+
+    __tablename__ = "tags"
+    __table_args__ = (UniqueConstraint("user_id", "blind"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"))
+    blind: Mapped[int] = mapped_column(BigInteger)
+    name: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Chat(Base):
     """A conversation. `title` is sealed with the owner's data key."""
 
     __tablename__ = "chats"
-    __table_args__ = (Index("ix_chats_user_id_updated_at", "user_id", "updated_at"),)
+    __table_args__ = (
+        Index("ix_chats_user_id_updated_at", "user_id", "updated_at"),
+        Index("ix_chats_folder_id_updated_at", "folder_id", "updated_at"),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"))
+    folder_id: Mapped[str | None] = mapped_column(ID, ForeignKey("folders.id", ondelete="SET NULL"))
     title: Mapped[bytes] = mapped_column(LargeBinary)
     current_leaf_id: Mapped[str | None] = mapped_column(ID)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChatTag(Base):
+    __tablename__ = "chat_tags"
+
+    chat_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
 
 
 class Message(Base):

@@ -1,19 +1,27 @@
-"""Chats: list, create, read (current branch or whole tree), rename, pin, archive, delete."""
+"""Chats: list, create, read (current branch or whole tree), rename, pin, archive, move to a
+folder, delete; the same for a selection at once, and "delete all my chats"."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from types import EllipsisType
+from typing import Any, Literal
 
-from confide.db.tables import Chat, Message
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from confide.db.tables import Chat, Message, Tag
+from confide.errors import NotFound
+from confide.services import audit
 from confide.services.context import Context
-from confide.store import chats, keys
+from confide.store import chats, folders, keys, tags
 from confide.store.access import Principal
-from confide.store.chats import ChatCursor
+from confide.store.chats import ChatCursor, ChatFilter
 from confide.store.keys import UserCipher
 
 DEFAULT_TITLE = "New chat"
+MAX_BULK = 500
+BulkAction = Literal["archive", "unarchive", "pin", "unpin", "move", "delete"]
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,8 @@ class ChatSummary:
     title: str
     pinned: bool
     archived: bool
+    folder_id: str | None
+    tags: list[str]
     created_at: datetime
     updated_at: datetime
 
@@ -48,30 +58,61 @@ class ChatDetail:
     messages: list[MessageDetail]
 
 
-def summary(chat: Chat, cipher: UserCipher) -> ChatSummary:
+def summary(chat: Chat, cipher: UserCipher, chat_tags: list[Tag] | None = None) -> ChatSummary:
     return ChatSummary(
         chat.id,
         chats.chat_title(chat, cipher),
         chat.pinned,
         chat.archived,
+        chat.folder_id,
+        [tags.tag_name(t, cipher) for t in chat_tags or []],
         chat.created_at,
         chat.updated_at,
     )
 
 
-async def list_chats(
-    principal: Principal, ctx: Context, *, archived: bool, before: ChatCursor | None, limit: int
+async def summaries(
+    session: AsyncSession, cipher: UserCipher, rows: list[Chat]
 ) -> list[ChatSummary]:
+    """Summaries of chats the caller holds, with their tags (one query for all of them)."""
+    by_chat = await tags.tags_of(session, (chat.id for chat in rows))
+    return [summary(chat, cipher, by_chat.get(chat.id)) for chat in rows]
+
+
+async def list_chats(
+    principal: Principal,
+    ctx: Context,
+    *,
+    archived: bool,
+    before: ChatCursor | None,
+    limit: int,
+    folder_id: str | None = None,
+    tag: str | None = None,
+) -> list[ChatSummary]:
+    """A page of my chats; `folder_id` "" lists those in no folder, `tag` those tagged so."""
     async with ctx.db.read() as session:
-        rows = await chats.page(session, principal, archived=archived, before=before, limit=limit)
-        cipher = await keys.cipher_for(session, ctx.sealer, principal.uid) if rows else None
-    return [summary(chat, cipher) for chat in rows] if cipher else []
+        cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
+        if folder_id:
+            await folders.get_folder(session, principal, folder_id)
+        try:
+            tag_id = (await tags.find(session, principal, cipher, tag)).id if tag else None
+        except NotFound:
+            return []  # nothing is tagged with a tag that does not exist
+        where = ChatFilter(archived=archived, folder_id=folder_id, tag_id=tag_id)
+        rows = await chats.page(session, principal, where=where, before=before, limit=limit)
+        return await summaries(session, cipher, rows)
 
 
-async def create_chat(principal: Principal, ctx: Context, title: str | None) -> ChatSummary:
+async def create_chat(
+    principal: Principal, ctx: Context, title: str | None, folder_id: str | None = None
+) -> ChatSummary:
     async with ctx.db.write() as session:
         cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
+        if folder_id is not None:
+            await folders.get_folder(session, principal, folder_id)
         chat = await chats.create_chat(session, principal, cipher, title or DEFAULT_TITLE)
+        chat.folder_id = folder_id
+        await session.flush()
         return summary(chat, cipher)
 
 
@@ -81,10 +122,11 @@ async def get_chat(principal: Principal, ctx: Context, chat_id: str, *, tree: bo
         chat = await chats.get_chat(session, principal, chat_id)
         cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
         rows = await chats.messages_of(session, chat)
+        (head,) = await summaries(session, cipher, [chat])
     chosen = rows if tree else branch(rows, chat.current_leaf_id)
     siblings = _siblings(rows)
     details = [_detail(cipher, m, siblings) for m in chosen]
-    return ChatDetail(summary(chat, cipher), chat.current_leaf_id, details)
+    return ChatDetail(head, chat.current_leaf_id, details)
 
 
 async def update_chat(
@@ -96,7 +138,9 @@ async def update_chat(
     pinned: bool | None = None,
     archived: bool | None = None,
     current_leaf_id: str | None = None,
+    folder_id: str | EllipsisType | None = ...,
 ) -> ChatSummary:
+    """Change what is given; `folder_id` None takes the chat out of its folder."""
     async with ctx.db.write() as session:
         chat = await chats.get_chat(session, principal, chat_id)
         cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
@@ -107,18 +151,79 @@ async def update_chat(
         if current_leaf_id is not None:
             leaf = await chats.get_message(session, principal, chat.id, current_leaf_id)
             chat.current_leaf_id = leaf.id
+        if not isinstance(folder_id, EllipsisType):
+            await _check_folder(session, principal, folder_id)
+            chat.folder_id = folder_id
         await session.flush()
-        return summary(chat, cipher)
+        (result,) = await summaries(session, cipher, [chat])
+        return result
+
+
+async def _check_folder(session: AsyncSession, principal: Principal, folder_id: str | None) -> None:
+    if folder_id is not None:
+        await folders.get_folder(session, principal, folder_id)
 
 
 async def delete_chat(principal: Principal, ctx: Context, chat_id: str) -> None:
     """Delete a chat and every message in it (their sealed content goes with them)."""
     async with ctx.db.write() as session:
         chat = await chats.get_chat(session, principal, chat_id)
-        running = [m.id for m in await chats.messages_of(session, chat) if m.status == "streaming"]
+        running = await chats.running_replies(session, [chat.id])
         await chats.delete_chat(session, principal, chat_id)
-    for message_id in running:
+        await tags.drop_unused(session, principal)
+    _stop(ctx, running)
+
+
+def _stop(ctx: Context, message_ids: list[str]) -> None:
+    for message_id in message_ids:
         ctx.runner.stop(message_id)
+
+
+async def bulk(
+    principal: Principal,
+    ctx: Context,
+    chat_ids: list[str],
+    action: BulkAction,
+    folder_id: str | None = None,
+) -> int:
+    """Apply one action to a selection of my chats, all or nothing: if any id is not one of
+    my chats, nothing changes (NotFound). `move` puts them in `folder_id` (None: no folder)."""
+    ids = list(dict.fromkeys(chat_ids))
+    running: list[str] = []
+    async with ctx.db.write() as session:
+        rows = await chats.get_chats(session, principal, ids)
+        if action == "delete":
+            running = await chats.running_replies(session, ids)
+            await chats.delete_chats(session, principal, ids)
+            await tags.drop_unused(session, principal)
+        elif action == "move":
+            await _check_folder(session, principal, folder_id)
+            for chat in rows:
+                chat.folder_id = folder_id
+        else:
+            _flag(rows, action)
+    _stop(ctx, running)
+    return len(ids)
+
+
+def _flag(rows: list[Chat], action: BulkAction) -> None:
+    for chat in rows:
+        if action in ("archive", "unarchive"):
+            chat.archived = action == "archive"
+        else:
+            chat.pinned = action == "pin"
+
+
+async def delete_all(principal: Principal, ctx: Context) -> int:
+    """Delete every chat of mine (with their messages, tags and replies still running)."""
+    async with ctx.db.write() as session:
+        ids = await chats.all_chat_ids(session, principal)
+        running = await chats.running_replies(session, ids)
+        await chats.delete_chats(session, principal, ids)
+        await tags.drop_unused(session, principal)
+        await audit.record(session, principal, "chats.delete_all", chats=len(ids))
+    _stop(ctx, running)
+    return len(ids)
 
 
 async def delete_message(principal: Principal, ctx: Context, chat_id: str, message_id: str) -> None:

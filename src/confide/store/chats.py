@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.ids import new_id
-from confide.db.tables import Base, Chat, Message
+from confide.db.tables import Base, Chat, ChatTag, Message
 from confide.db.types import utcnow
 from confide.errors import NotFound
 from confide.store.access import Principal, owned_by
@@ -37,6 +37,15 @@ class MessageView:
 class ChatCursor:
     updated_at: datetime
     id: str
+
+
+@dataclass(frozen=True)
+class ChatFilter:
+    """Which of a user's chats a listing shows. `folder_id` "" means: in no folder."""
+
+    archived: bool = False
+    folder_id: str | None = None
+    tag_id: str | None = None
 
 
 async def create_chat(
@@ -64,17 +73,23 @@ async def page(
     session: AsyncSession,
     principal: Principal,
     *,
-    archived: bool,
+    where: ChatFilter,
     before: ChatCursor | None,
     limit: int,
 ) -> list[Chat]:
     """Chats newest first (by last activity), `limit` at a time, after the cursor."""
     query = (
         select(Chat)
-        .where(owned_by(principal, Chat.user_id), Chat.archived.is_(archived))
+        .where(owned_by(principal, Chat.user_id), Chat.archived.is_(where.archived))
         .order_by(Chat.updated_at.desc(), Chat.id.desc())
         .limit(limit)
     )
+    if where.folder_id is not None:
+        in_folder = Chat.folder_id == where.folder_id
+        query = query.where(Chat.folder_id.is_(None) if where.folder_id == "" else in_folder)
+    if where.tag_id is not None:
+        tagged = select(ChatTag.chat_id).where(ChatTag.tag_id == where.tag_id)
+        query = query.where(Chat.id.in_(tagged))
     if before is not None:
         query = query.where(tuple_(Chat.updated_at, Chat.id) < (before.updated_at, before.id))
     return list((await session.scalars(query)).all())
@@ -88,10 +103,45 @@ def chat_title(chat: Chat, cipher: UserCipher) -> str:
     return cipher.open("chats", "title", chat.id, chat.title)
 
 
+async def get_chats(session: AsyncSession, principal: Principal, chat_ids: list[str]) -> list[Chat]:
+    """The user's chats with these ids; any id that is not one of theirs: NotFound."""
+    wanted = set(chat_ids)
+    query = select(Chat).where(owned_by(principal, Chat.user_id), Chat.id.in_(wanted))
+    found = list((await session.scalars(query)).all())
+    if len(found) != len(wanted):
+        raise NotFound("Chat not found.")
+    return found
+
+
+async def delete_chats(session: AsyncSession, principal: Principal, chat_ids: list[str]) -> None:
+    """Delete chats of the user (ids already checked) with every message in them."""
+    for start in range(0, len(chat_ids), 500):
+        ids = chat_ids[start : start + 500]
+        await session.execute(delete(Message).where(Message.chat_id.in_(ids)))
+        await session.execute(
+            delete(Chat).where(owned_by(principal, Chat.user_id), Chat.id.in_(ids))
+        )
+
+
+async def all_chat_ids(session: AsyncSession, principal: Principal) -> list[str]:
+    query = select(Chat.id).where(owned_by(principal, Chat.user_id))
+    return list((await session.scalars(query)).all())
+
+
+async def running_replies(session: AsyncSession, chat_ids: list[str]) -> list[str]:
+    """Replies still being generated in chats the caller holds."""
+    found: list[str] = []
+    for start in range(0, len(chat_ids), 500):
+        query = select(Message.id).where(
+            Message.chat_id.in_(chat_ids[start : start + 500]), Message.status == STREAMING
+        )
+        found.extend((await session.scalars(query)).all())
+    return found
+
+
 async def delete_chat(session: AsyncSession, principal: Principal, chat_id: str) -> None:
     chat = await get_chat(session, principal, chat_id)
-    await session.execute(delete(Message).where(Message.chat_id == chat.id))
-    await session.execute(delete(Chat).where(Chat.id == chat.id))
+    await delete_chats(session, principal, [chat.id])
 
 
 async def messages_of(session: AsyncSession, chat: Chat) -> list[Message]:

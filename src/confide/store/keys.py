@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.tables import SystemKey, UserKey
 from confide.errors import NotFound
+from confide.security import blind
 from confide.security.sealing import Sealer, WrappedKey, content_aad, open_sealed, seal
 
 
@@ -26,6 +28,14 @@ class UserCipher:
     def open(self, table: str, column: str, row_id: str, blob: bytes) -> str:
         aad = content_aad(table, column, row_id, self.owner_id)
         return open_sealed(self.dek, aad, blob).decode("utf-8")
+
+    @cached_property
+    def _index_key(self) -> bytes:
+        return blind.index_key(self.dek)
+
+    def blind(self, value: str, *, kind: str = "t") -> int:
+        """The blind-index value of an already normalized `value` (see security/blind.py)."""
+        return blind.digest(self._index_key, value, kind=kind)
 
 
 PG_KEYS_LOCK = 0x0C0FEE  # wrapping (shared) vs. master key rotation (exclusive)

@@ -1,0 +1,151 @@
+"""Folders of chats: a tree per user (create, rename, move, delete).
+
+Deleting a folder deletes the folders inside it too; their chats either move out (to the
+deleted folder's parent, or to no folder) or are deleted with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from types import EllipsisType
+from typing import Literal
+
+from confide.db.tables import Folder
+from confide.errors import BadRequest, Conflict
+from confide.services.context import Context
+from confide.store import chats, folders, keys, tags
+from confide.store.access import Principal
+from confide.store.keys import UserCipher
+
+MAX_FOLDERS = 1000
+MAX_DEPTH = 10
+ChatsOnDelete = Literal["move", "delete"]
+
+
+@dataclass(frozen=True)
+class FolderView:
+    id: str
+    name: str
+    parent_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def _view(folder: Folder, cipher: UserCipher) -> FolderView:
+    name = folders.folder_name(folder, cipher)
+    return FolderView(folder.id, name, folder.parent_id, folder.created_at, folder.updated_at)
+
+
+async def list_folders(principal: Principal, ctx: Context) -> list[FolderView]:
+    async with ctx.db.read() as session:
+        rows = await folders.all_folders(session, principal)
+        cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
+    return sorted((_view(f, cipher) for f in rows), key=lambda f: (f.name.casefold(), f.id))
+
+
+async def create_folder(
+    principal: Principal, ctx: Context, name: str, parent_id: str | None
+) -> FolderView:
+    async with ctx.db.write() as session:
+        if await folders.count(session, principal) >= MAX_FOLDERS:
+            raise Conflict(f"You have {MAX_FOLDERS} folders, the most there can be.")
+        rows = await folders.all_folders(session, principal)
+        if parent_id is not None:
+            await folders.get_folder(session, principal, parent_id)
+            _check_depth(_parents(rows), parent_id, extra=1)
+        cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
+        folder = folders.add_folder(session, principal, cipher, name, parent_id)
+        await session.flush()
+        return _view(folder, cipher)
+
+
+async def update_folder(
+    principal: Principal,
+    ctx: Context,
+    folder_id: str,
+    *,
+    name: str | None = None,
+    parent_id: str | EllipsisType | None = ...,
+) -> FolderView:
+    """Rename, and/or move under another folder (None: to the top level)."""
+    async with ctx.db.write() as session:
+        folder = await folders.get_folder(session, principal, folder_id)
+        cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
+        if name is not None:
+            folders.set_name(folder, cipher, name)
+        if not isinstance(parent_id, EllipsisType) and parent_id != folder.parent_id:
+            if parent_id is not None:
+                await folders.get_folder(session, principal, parent_id)
+            _move(await folders.all_folders(session, principal), folder, parent_id)
+        await session.flush()
+        return _view(folder, cipher)
+
+
+def _move(rows: list[Folder], folder: Folder, parent_id: str | None) -> None:
+    parents = _parents(rows)
+    if parent_id is not None:
+        if parent_id in _subtree(parents, folder.id):
+            raise BadRequest("A folder cannot go inside itself or one of its own folders.")
+        _check_depth(parents, parent_id, extra=_height(parents, folder.id))
+    folder.parent_id = parent_id
+
+
+async def delete_folder(
+    principal: Principal, ctx: Context, folder_id: str, chats_go: ChatsOnDelete
+) -> None:
+    """Delete a folder and the folders inside it; their chats move out or are deleted."""
+    async with ctx.db.write() as session:
+        folder = await folders.get_folder(session, principal, folder_id)
+        doomed = _subtree(_parents(await folders.all_folders(session, principal)), folder.id)
+        running: list[str] = []
+        if chats_go == "delete":
+            ids = await folders.chats_in(session, principal, doomed)
+            running = await chats.running_replies(session, ids)
+            await chats.delete_chats(session, principal, ids)
+            await tags.drop_unused(session, principal)
+        else:
+            await folders.move_chats(session, principal, doomed, folder.parent_id)
+        await folders.delete_folders(session, principal, doomed)
+    for message_id in running:
+        ctx.runner.stop(message_id)
+
+
+def _parents(rows: list[Folder]) -> dict[str, str | None]:
+    return {f.id: f.parent_id for f in rows}
+
+
+def _subtree(parents: dict[str, str | None], root: str) -> set[str]:
+    """`root` and every folder below it."""
+    children: dict[str | None, list[str]] = {}
+    for child, parent in parents.items():
+        children.setdefault(parent, []).append(child)
+    found, frontier = {root}, [root]
+    while frontier:
+        for child in children.get(frontier.pop(), []):
+            if child not in found:
+                found.add(child)
+                frontier.append(child)
+    return found
+
+
+def _depth(parents: dict[str, str | None], folder_id: str) -> int:
+    """1 for a top-level folder, 2 for one inside it, ..."""
+    depth = 0
+    current: str | None = folder_id
+    while current is not None and depth <= len(parents):
+        depth += 1
+        current = parents.get(current)
+    return depth
+
+
+def _height(parents: dict[str, str | None], folder_id: str) -> int:
+    """How many levels the folder and its deepest folder inside span (1: no sub-folders)."""
+    below = _subtree(parents, folder_id)
+    base = _depth(parents, folder_id)
+    return max(_depth(parents, f) for f in below) - base + 1
+
+
+def _check_depth(parents: dict[str, str | None], parent_id: str, *, extra: int) -> None:
+    if _depth(parents, parent_id) + extra > MAX_DEPTH:
+        raise BadRequest(f"Folders can be nested at most {MAX_DEPTH} levels deep.")
