@@ -49,6 +49,7 @@ from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import MemoryRateLimiter
 from confide.security.sealing import KeyRing, Sealer
 from confide.services import models as model_service
+from confide.services import search as search_service
 from confide.services import sessions
 from confide.services.batches import progress_batch, touch_batch, usage_batch
 from confide.services.context import Context
@@ -155,6 +156,18 @@ async def _warm_later(hasher: PasswordHasher) -> None:
     await asyncio.to_thread(hasher.warm)
 
 
+async def _backfill_later(ctx: Context) -> None:
+    """Index chats written before the search index existed, once the server is up."""
+    await asyncio.sleep(WARM_AFTER_SECONDS)
+    try:
+        done = await search_service.backfill(ctx)
+    except Exception:
+        log.exception("indexing older chats for search failed; it is retried at the next start")
+        return
+    if done:
+        log.info("indexed %d older chats for search", done)
+
+
 def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
     """The app. Pass `context` to reuse one (tests); otherwise the lifespan builds it."""
 
@@ -164,13 +177,17 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
             yield
             return
         app.state.ctx = await build_context(settings)
-        warming = asyncio.create_task(_warm_later(app.state.ctx.hasher))
+        later = [
+            asyncio.create_task(_warm_later(app.state.ctx.hasher)),
+            asyncio.create_task(_backfill_later(app.state.ctx)),
+        ]
         try:
             yield
         finally:
-            warming.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await warming
+            for task in later:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await close_context(app.state.ctx)
 
     app = FastAPI(

@@ -221,6 +221,17 @@ TABLE: dict[tuple[str, str], Route] = {
         Attack("in A's folder", "/api/chats", {"title": "x", "folder_id": "{a_folder}"}),
         own=Own("a", "/api/chats", {"title": "forged"}),
     ),
+    ("GET", "/api/chats/search"): _no_id(
+        Attack("A's words", "/api/chats/search?q=Quokka merger", expect=200),
+        Attack("A's words as they are typed", "/api/chats/search?q=Quok", expect=200),
+        Attack("A's tag", "/api/chats/search?q=tag:" + A_TAG, expect=200),
+        Attack("A's folder", '/api/chats/search?q=folder:"Project Platypus" alice', expect=200),
+        Attack(
+            "cursor at A's chat",
+            "/api/chats/search?q=alice&cursor=9999999999999999.{a_chat}",
+            expect=200,
+        ),
+    ),
     ("DELETE", "/api/chats"): _no_id(
         Attack("all of B's chats, unconfirmed", "/api/chats", expect=400),
         own=Own("a", "/api/chats?confirm=true"),

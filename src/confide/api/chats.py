@@ -14,11 +14,16 @@ from confide.api.sse import StreamBody, event_stream
 from confide.db.ids import is_id
 from confide.errors import BadRequest
 from confide.providers.base import GenerationParams
-from confide.services import chats, messages, tags
+from confide.services import chats, messages, search, tags
 from confide.services.chats import ChatSummary
 from confide.store.chats import ChatCursor
 
 router = APIRouter(prefix="/api/chats", tags=["chats"])
+SEARCH_HELP = (
+    "Words to find (all of them; the last also as the start of a word, from 3 letters), and "
+    "filters: `tag:name`, `folder:name`, `model:id`, `after:2026-01-31`, `before:2026-02-28`, "
+    '`is:archived` or `is:active`. Quote values with spaces: `tag:"two words"`.'
+)
 MAX_MESSAGE_CHARS = 100_000
 Title = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -161,9 +166,8 @@ def _public(summary: ChatSummary) -> ChatPublic:
     return ChatPublic.model_validate(summary)
 
 
-def _cursor_of(summary: ChatPublic) -> str:
-    micros = int(summary.updated_at.timestamp() * 1_000_000)
-    return f"{micros}.{summary.id}"
+def _cursor_of(at: ChatPublic | ChatCursor) -> str:
+    return f"{int(at.updated_at.timestamp() * 1_000_000)}.{at.id}"
 
 
 def _parse_cursor(cursor: str | None) -> ChatCursor | None:
@@ -235,6 +239,36 @@ async def bulk_action(body: BulkRequest, principal: Member, ctx: Ctx) -> CountPu
 async def set_tags(chat_id: IdPath, body: TagsUpdate, principal: Member, ctx: Ctx) -> TagsPublic:
     """Replace the chat's tags (names compare without regard to case or accents)."""
     return TagsPublic(tags=await tags.set_tags(principal, ctx, chat_id, body.tags))
+
+
+class FoundPublic(PublicModel):
+    message_id: str | None = Field(description="The message that matched; null: the title.")
+    snippet: str = Field(description="Plain text around the match (render as text).")
+    highlights: list[tuple[int, int]] = Field(
+        description="[start, end) offsets of the matching words in `snippet`."
+    )
+
+
+class HitPublic(PublicModel):
+    chat: ChatPublic
+    found: FoundPublic
+
+
+@router.get("/search", response_model=Page[HitPublic])
+async def search_chats(
+    principal: Member,
+    ctx: Ctx,
+    q: Annotated[str, Query(min_length=1, max_length=500, description=SEARCH_HELP)],
+    cursor: Cursor = None,
+    limit: Annotated[int, Query(ge=1, le=50, description="Results per page (at most 50).")] = 20,
+) -> Page[HitPublic]:
+    """Search my chats' titles and messages (archived ones too), newest first."""
+    results = await search.search_chats(
+        principal, ctx, q, before=_parse_cursor(cursor), limit=limit
+    )
+    items = [HitPublic.model_validate(hit) for hit in results.hits]
+    after = results.next_cursor
+    return Page(items=items, next_cursor=_cursor_of(after) if after else None)
 
 
 @router.get("/{chat_id}", response_model=ChatDetailPublic)

@@ -204,6 +204,36 @@ class Message(Base):
     )
 
 
+class SearchDoc(Base):
+    """A chat as the search index knows it: a small integer id for its postings."""
+
+    __tablename__ = "search_docs"
+    __table_args__ = {"sqlite_autoincrement": True}  # noqa: RUF012 -- ids never reused
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    chat_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("chats.id", ondelete="CASCADE"), unique=True
+    )
+
+
+class SearchTerm(Base):
+    """One posting of the blind index: the keyed HMAC of a term (or a term's prefix) that
+    occurs in a chat. Never the term itself."""
+
+    __tablename__ = "search_terms"
+    __table_args__ = (
+        Index("ix_search_terms_doc", "doc"),
+        {"sqlite_with_rowid": False},
+    )
+
+    term: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    doc: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("search_docs.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class SystemKey(Base):
     """A data key that belongs to the instance, not a user (it seals connection API keys)."""
 

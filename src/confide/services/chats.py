@@ -14,7 +14,7 @@ from confide.db.tables import Chat, Message, Tag
 from confide.errors import NotFound
 from confide.services import audit
 from confide.services.context import Context
-from confide.store import chats, folders, keys, tags
+from confide.store import chats, folders, keys, search, tags
 from confide.store.access import Principal
 from confide.store.chats import ChatCursor, ChatFilter
 from confide.store.keys import UserCipher
@@ -113,6 +113,7 @@ async def create_chat(
         chat = await chats.create_chat(session, principal, cipher, title or DEFAULT_TITLE)
         chat.folder_id = folder_id
         await session.flush()
+        await search.add_text(session, cipher, chat.id, title or DEFAULT_TITLE)
         return summary(chat, cipher)
 
 
@@ -146,6 +147,7 @@ async def update_chat(
         cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
         if title is not None:
             chats.set_title(chat, cipher, title)
+            await search.add_text(session, cipher, chat.id, title)
         chat.pinned = chat.pinned if pinned is None else pinned
         chat.archived = chat.archived if archived is None else archived
         if current_leaf_id is not None:

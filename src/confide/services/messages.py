@@ -24,7 +24,7 @@ from confide.services.chats import branch
 from confide.services.context import Context
 from confide.services.models import ResolvedModel
 from confide.services.prompting import build_messages, merge_params
-from confide.store import chats, keys
+from confide.store import chats, keys, search
 from confide.store.access import Principal
 from confide.store.keys import UserCipher
 
@@ -95,9 +95,11 @@ async def _anchor(
     """The user message the replies hang under: a new one, or (regenerate) an existing one."""
     if content is not None:
         parent = None if at_root else parent_id or chat.current_leaf_id
-        return await chats.add_message(
+        message = await chats.add_message(
             session, cipher, chat, parent_id=parent, role="user", content=content
         )
+        await search.add_text(session, cipher, chat.id, content)
+        return message
     existing = next((m for m in rows if m.id == parent_id), None)
     if existing is None:
         raise NotFound("Parent message not found.")
@@ -183,6 +185,7 @@ class ReplySaver:
                 error=outcome.error,
                 usage=stats,
             )
+            await search.add_text(session, self.cipher, self.chat_id, outcome.text)
         usage.record(self.principal, self.ctx, self.reply.resolved.public_id, outcome.usage)
         if self.first_exchange and outcome.status == "complete":
             job = titles.title_chat(

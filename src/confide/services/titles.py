@@ -17,7 +17,7 @@ from confide.services import models
 from confide.services.chats import DEFAULT_TITLE
 from confide.services.context import Context
 from confide.services.models import ResolvedModel
-from confide.store import chats, keys
+from confide.store import chats, keys, search
 from confide.store.access import Principal
 
 log = logging.getLogger("confide.titles")
@@ -46,6 +46,7 @@ async def title_chat(
         cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
         if chats.chat_title(chat, cipher) == DEFAULT_TITLE:
             chats.set_title(chat, cipher, title)
+            await search.add_text(session, cipher, chat.id, title)
 
 
 async def _generated_title(
