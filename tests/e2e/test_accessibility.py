@@ -82,6 +82,7 @@ def test_titles_and_names_on_every_screen(browser: Browser, server: Server) -> N
             ("/settings/preferences", "Preferences"),
             ("/settings/sessions", "Sessions"),
             ("/settings/api-keys", "API keys"),
+            ("/settings/data", "Data"),
         ]:
             page.goto(path)
             expect(page).to_have_title(f"Settings · {section} · Confide")

@@ -21,9 +21,31 @@ export interface ChatSummary {
   title: string;
   pinned: boolean;
   archived: boolean;
+  /** The folder it is in; null: in no folder. */
+  folder_id: string | null;
+  /** Its tags' names, as stored (the first spelling of each wins). */
+  tags: string[];
   created_at: string;
   updated_at: string;
 }
+
+export interface Folder {
+  id: string;
+  name: string;
+  /** The folder it is inside; null: at the top level. */
+  parent_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Tag {
+  id: string;
+  name: string;
+  /** How many of my chats carry it. */
+  chats: number;
+}
+
+export type BulkAction = 'archive' | 'unarchive' | 'pin' | 'unpin' | 'move' | 'delete';
 
 export type MessageStatus = 'streaming' | 'complete' | 'error' | 'stopped' | 'interrupted';
 

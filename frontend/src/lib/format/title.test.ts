@@ -14,6 +14,7 @@ describe('titleFor', () => {
   it('names settings and admin with their section', () => {
     expect(titleFor('settings', parseRoute('/settings'))).toBe('Settings · Account · Confide');
     expect(titleFor('settings', parseRoute('/settings/api-keys'))).toBe('Settings · API keys · Confide');
+    expect(titleFor('settings', parseRoute('/settings/data'))).toBe('Settings · Data · Confide');
     expect(titleFor('admin', parseRoute('/admin'))).toBe('Admin · Users · Confide');
     expect(titleFor('admin', parseRoute('/admin/audit'))).toBe('Admin · Audit log · Confide');
     expect(titleFor('admins-only', parseRoute('/admin'))).toBe('Admins only · Confide');

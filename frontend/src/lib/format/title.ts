@@ -8,6 +8,7 @@ const SETTINGS: Record<SettingsSection, string> = {
   preferences: 'Preferences',
   sessions: 'Sessions',
   'api-keys': 'API keys',
+  data: 'Data',
 };
 
 const ADMIN: Record<AdminSection, string> = {

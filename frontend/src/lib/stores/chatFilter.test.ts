@@ -7,6 +7,8 @@ const chat = (id: string, title: string): ChatSummary => ({
   title,
   pinned: false,
   archived: false,
+  folder_id: null,
+  tags: [],
   created_at: '2026-01-01T00:00:00Z',
   updated_at: '2026-01-01T00:00:00Z',
 });

@@ -1,6 +1,8 @@
-// The sidebar's chat history: pages of 50, newest first, loaded as the list scrolls.
-import { api, query } from '../api/client';
-import type { ChatSummary, Page } from '../api/types';
+// The sidebar's chat history: pages of 100, newest first, loaded as the list scrolls; and
+// the same for the chats of one folder or tag when the sidebar is filtered by one.
+import { api, query, request } from '../api/client';
+import type { BulkAction, ChatSummary, Page } from '../api/types';
+import { tagKey } from './tagging';
 
 const PAGE_SIZE = 100;
 
@@ -13,7 +15,18 @@ export class ChatList {
   private cursor: string | null = null;
   private generation = 0;
 
-  constructor(private readonly archived = false) {}
+  constructor(
+    private readonly archived = false,
+    private readonly filter: () => ChatFilter = () => NO_FILTER,
+  ) {}
+
+  /** Whether `chat` belongs in this list (its archived state, folder and tag). */
+  matches(chat: ChatSummary): boolean {
+    const { folderId, tag } = this.filter();
+    if (chat.archived !== this.archived) return false;
+    if (folderId !== null && chat.folder_id !== (folderId === NO_FOLDER ? null : folderId)) return false;
+    return tag === null || chat.tags.some((name) => tagKey(name) === tagKey(tag));
+  }
 
   async reload(): Promise<void> {
     this.generation++;
@@ -30,7 +43,14 @@ export class ChatList {
     this.loading = true;
     this.error = null;
     try {
-      const params = { limit: PAGE_SIZE, cursor: this.cursor, archived: this.archived || null };
+      const { folderId, tag } = this.filter();
+      const params = {
+        limit: PAGE_SIZE,
+        cursor: this.cursor,
+        archived: this.archived || null,
+        folder_id: folderId,
+        tag,
+      };
       const page = await api.get<Page<ChatSummary>>(`/api/chats${query(params)}`);
       if (generation !== this.generation) return;
       // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local lookup, not state
@@ -48,7 +68,7 @@ export class ChatList {
   /** A chat was created or changed: keep the list in the API's order (newest activity first). */
   upsert(chat: ChatSummary): void {
     const rest = this.items.filter((item) => item.id !== chat.id);
-    if (chat.archived !== this.archived) {
+    if (!this.matches(chat)) {
       this.items = rest;
       return;
     }
@@ -66,25 +86,86 @@ export class ChatList {
   }
 }
 
+/** What the sidebar's history is narrowed to: a folder (NO_FOLDER: chats in none), a tag. */
+export interface ChatFilter {
+  folderId: string | null;
+  tag: string | null;
+}
+
+export const NO_FOLDER = 'none';
+const NO_FILTER: ChatFilter = { folderId: null, tag: null };
+
+/** Every chat (not archived): the history when no folder or tag is chosen. */
 export const chatList = new ChatList();
+export const historyFilter: ChatFilter = $state({ ...NO_FILTER });
+/** The chats of the chosen folder and/or tag, as the API filters them. */
+export const filteredList = new ChatList(false, () => historyFilter);
+
+export function isFiltered(): boolean {
+  return historyFilter.folderId !== null || historyFilter.tag !== null;
+}
+
+/** The list the sidebar shows now. */
+export function shownList(): ChatList {
+  return isFiltered() ? filteredList : chatList;
+}
+
+/** Narrows the history to a folder and/or tag (null clears that part). */
+export function filterHistory(change: Partial<ChatFilter>): void {
+  Object.assign(historyFilter, change);
+  if (isFiltered()) void filteredList.reload();
+}
 
 /** What went wrong with the last action on a chat in the sidebar (rename, pin…). The rows
  * come and go as the list scrolls, so the message lives here rather than in a row. */
 export const historyNotice = $state({ text: '' });
 export const archivedList = new ChatList(true);
 
+const LISTS = [chatList, filteredList, archivedList];
+
+/** A chat changed on the server: every list shows it as it is now (or drops it). */
+export function chatChanged(chat: ChatSummary): void {
+  for (const list of LISTS) list.upsert(chat);
+}
+
 export async function updateChat(
   id: string,
-  changes: Partial<Pick<ChatSummary, 'title' | 'pinned' | 'archived'>>,
+  changes: Partial<Pick<ChatSummary, 'title' | 'pinned' | 'archived' | 'folder_id'>>,
 ): Promise<ChatSummary> {
   const chat = await api.patch<ChatSummary>(`/api/chats/${encodeURIComponent(id)}`, changes);
-  chatList.upsert(chat);
-  archivedList.upsert(chat);
+  chatChanged(chat);
   return chat;
 }
 
 export async function deleteChat(id: string): Promise<void> {
   await api.del(`/api/chats/${encodeURIComponent(id)}`);
-  chatList.remove(id);
-  archivedList.remove(id);
+  for (const list of LISTS) list.remove(id);
+}
+
+/** Replaces a chat's tags; the answer holds them as stored (the first spelling wins). */
+export async function setChatTags(chat: ChatSummary, tags: string[]): Promise<string[]> {
+  const path = `/api/chats/${encodeURIComponent(chat.id)}/tags`;
+  const saved = await request<{ tags: string[] }>(path, { method: 'PUT', body: { tags } });
+  chatChanged({ ...chat, tags: saved.tags });
+  return saved.tags;
+}
+
+/** One action on many chats, all or nothing; the lists are loaded again after it. */
+export async function bulkChats(ids: string[], action: BulkAction, folderId?: string | null): Promise<number> {
+  const body = action === 'move' ? { chat_ids: ids, action, folder_id: folderId ?? null } : { chat_ids: ids, action };
+  const { count } = await api.post<{ count: number }>('/api/chats/bulk', body);
+  await reloadChats();
+  return count;
+}
+
+/** Deletes every chat of mine; answers how many there were. */
+export async function deleteAllChats(): Promise<number> {
+  const { count } = await request<{ count: number }>('/api/chats?confirm=true', { method: 'DELETE' });
+  await reloadChats();
+  return count;
+}
+
+/** After a change to many chats at once (a folder deleted, a bulk action). */
+export async function reloadChats(): Promise<void> {
+  await Promise.all([chatList.reload(), isFiltered() ? filteredList.reload() : null]);
 }

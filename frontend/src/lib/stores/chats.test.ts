@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ChatSummary } from '../api/types';
-import { ChatList } from './chats.svelte';
+import { ChatList, NO_FOLDER } from './chats.svelte';
 
 function chat(id: string, minute: number, archived = false): ChatSummary {
   const at = new Date(Date.UTC(2026, 0, 1, 12, minute)).toISOString();
-  return { id, title: id, pinned: false, archived, created_at: at, updated_at: at };
+  return { id, title: id, pinned: false, archived, folder_id: null, tags: [], created_at: at, updated_at: at };
 }
 
 function page(items: ChatSummary[], next: string | null): Response {
@@ -54,6 +54,29 @@ describe('ChatList', () => {
     expect(list.items.map((c) => c.id)).toEqual(['new', 'b']);
     list.remove('b');
     expect(list.items.map((c) => c.id)).toEqual(['new']);
+  });
+
+  it('asks for a folder’s or a tag’s chats, and keeps only those when chats change', async () => {
+    const fetch = vi.fn().mockResolvedValue(page([], null));
+    vi.stubGlobal('fetch', fetch);
+    const filter = { folderId: 'f1' as string | null, tag: 'Café' as string | null };
+    const list = new ChatList(false, () => filter);
+    await list.reload();
+    expect(fetch.mock.calls[0]![0]).toBe('/api/chats?limit=100&folder_id=f1&tag=Caf%C3%A9');
+    list.upsert({ ...chat('in', 1), folder_id: 'f1', tags: ['cafe'] });
+    list.upsert({ ...chat('untagged', 2), folder_id: 'f1' });
+    list.upsert({ ...chat('elsewhere', 3), folder_id: 'f2', tags: ['Café'] });
+    expect(list.items.map((c) => c.id)).toEqual(['in']);
+    list.upsert({ ...chat('in', 4), folder_id: null, tags: ['cafe'] }); // moved out
+    expect(list.items).toEqual([]);
+
+    filter.folderId = NO_FOLDER;
+    filter.tag = null;
+    await list.reload();
+    expect(fetch.mock.calls[1]![0]).toBe('/api/chats?limit=100&folder_id=none');
+    list.upsert(chat('loose', 5));
+    list.upsert({ ...chat('filed', 6), folder_id: 'f1' });
+    expect(list.items.map((c) => c.id)).toEqual(['loose']);
   });
 
   it('shows the error and can try again', async () => {

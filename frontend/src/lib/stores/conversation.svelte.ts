@@ -3,7 +3,7 @@
 import { api } from '../api/client';
 import { followReply, type FinalState } from '../api/follow';
 import type { ChatDetail, ChatSummary, Message, SendResult } from '../api/types';
-import { chatList } from './chats.svelte';
+import { chatChanged, historyFilter, NO_FOLDER } from './chats.svelte';
 import { replyColumns } from './columns';
 import { branchOf, newestLeafUnder, type Messages } from './tree';
 
@@ -16,6 +16,8 @@ function chatPath(id: string, suffix = ''): string {
 export class Conversation {
   chatId: string | null = $state(null);
   title = $state('');
+  /** The open chat as the chat list knows it (its folder and tags too); null for a new one. */
+  summary: ChatSummary | null = $state.raw(null);
   messages: Messages = $state({});
   leafId: string | null = $state(null);
   loading = $state(false);
@@ -72,6 +74,7 @@ export class Conversation {
     this.pendingDeltas.clear();
     this.chatId = null;
     this.title = '';
+    this.summary = null;
     this.messages = {};
     this.leafId = null;
     this.error = null;
@@ -163,10 +166,13 @@ export class Conversation {
   }
 
   private async create(): Promise<string> {
-    const chat = await api.post<ChatSummary>('/api/chats', {});
-    chatList.upsert(chat);
+    // A chat started while the sidebar shows a folder goes into that folder.
+    const folder = historyFilter.folderId;
+    const body = folder !== null && folder !== NO_FOLDER ? { folder_id: folder } : {};
+    const chat = await api.post<ChatSummary>('/api/chats', body);
     this.chatId = chat.id;
     this.title = chat.title;
+    this.changed(chat);
     return chat.id;
   }
 
@@ -189,8 +195,14 @@ export class Conversation {
     this.messages = messages;
     this.leafId = detail.current_leaf_id;
     this.title = detail.title;
-    chatList.upsert(summaryOf(detail));
+    this.changed(summaryOf(detail));
     this.syncFollows();
+  }
+
+  /** The open chat changed on the server (or its tags or folder did, from elsewhere). */
+  changed(chat: ChatSummary): void {
+    if (chat.id === this.chatId) this.summary = chat;
+    chatChanged(chat);
   }
 
   private syncFollows(): void {
@@ -253,7 +265,7 @@ export class Conversation {
         if (this.chatId !== id) return;
         const changed = chat.title !== this.title;
         this.title = chat.title;
-        chatList.upsert(summaryOf(chat));
+        this.changed(summaryOf(chat));
         if (changed && delay > 0) return;
       } catch {
         return; // the chat is gone or we are signed out: nothing to update
@@ -263,8 +275,8 @@ export class Conversation {
 }
 
 function summaryOf(chat: ChatSummary): ChatSummary {
-  const { id, title, pinned, archived, created_at, updated_at } = chat;
-  return { id, title, pinned, archived, created_at, updated_at };
+  const { id, title, pinned, archived, folder_id, tags, created_at, updated_at } = chat;
+  return { id, title, pinned, archived, folder_id, tags, created_at, updated_at };
 }
 
 export const conversation = new Conversation();

@@ -3,7 +3,7 @@ import type { ChatSummary } from '../api/types';
 import { groupChats } from './grouping';
 
 function chat(id: string, updated: string, pinned = false): ChatSummary {
-  return { id, title: id, pinned, archived: false, created_at: updated, updated_at: updated };
+  return { id, title: id, pinned, archived: false, folder_id: null, tags: [], created_at: updated, updated_at: updated };
 }
 
 describe('groupChats', () => {

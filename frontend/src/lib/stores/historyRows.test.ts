@@ -8,7 +8,7 @@ const NOW = new Date(2026, 5, 15, 12, 0);
 function chats(count: number, pinned = -1): ChatSummary[] {
   return Array.from({ length: count }, (_, i) => {
     const at = new Date(NOW.getTime() - i * 3 * 60 * 60 * 1000).toISOString();
-    return { id: `c${i}`, title: `Chat ${i}`, pinned: i === pinned, archived: false, created_at: at, updated_at: at };
+    return { id: `c${i}`, title: `Chat ${i}`, pinned: i === pinned, archived: false, folder_id: null, tags: [], created_at: at, updated_at: at };
   });
 }
 

@@ -11,7 +11,7 @@ export type Route =
   | { name: 'admin'; section: AdminSection }
   | { name: 'not-found' };
 
-export const SETTINGS_SECTIONS = ['account', 'preferences', 'sessions', 'api-keys'] as const;
+export const SETTINGS_SECTIONS = ['account', 'preferences', 'sessions', 'api-keys', 'data'] as const;
 export type SettingsSection = (typeof SETTINGS_SECTIONS)[number];
 export const ADMIN_SECTIONS = ['users', 'connections', 'presets', 'instance', 'audit'] as const;
 export type AdminSection = (typeof ADMIN_SECTIONS)[number];

@@ -15,6 +15,7 @@ describe('parseRoute', () => {
     ['/settings', { name: 'settings', section: 'account' }],
     ['/settings/api-keys', { name: 'settings', section: 'api-keys' }],
     ['/settings/sessions/', { name: 'settings', section: 'sessions' }],
+    ['/settings/data', { name: 'settings', section: 'data' }],
     ['/settings/nothing', { name: 'not-found' }],
     ['/admin', { name: 'admin', section: 'users' }],
     ['/admin/audit', { name: 'admin', section: 'audit' }],

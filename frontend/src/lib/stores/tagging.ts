@@ -1,0 +1,47 @@
+// A chat's tags as the API treats them: names compare without regard to case or accents
+// (“Café” and “cafe” are one tag), the first spelling wins, at most 20 per chat.
+import type { Tag } from '../api/types';
+
+export const MAX_TAGS_PER_CHAT = 20;
+export const MAX_TAG_LENGTH = 50;
+
+/** The form two names are compared in. */
+export function tagKey(name: string): string {
+  return name.normalize('NFKD').replace(/\p{M}/gu, '').toLocaleLowerCase().trim();
+}
+
+/** A name as typed, with its runs of spaces made one. */
+export function tidyTag(name: string): string {
+  return name.split(/\s+/).filter(Boolean).join(' ');
+}
+
+/** Why `name` cannot be added to `tags`, or '' when it can. */
+export function tagProblem(tags: readonly string[], name: string): string {
+  const tidy = tidyTag(name);
+  if (!tidy) return 'Type a tag first.';
+  if (tidy.length > MAX_TAG_LENGTH) return `A tag is at most ${MAX_TAG_LENGTH} characters.`;
+  if (tags.some((tag) => tagKey(tag) === tagKey(tidy))) return `This chat is already tagged “${tidy}”.`;
+  if (tags.length >= MAX_TAGS_PER_CHAT) return `A chat can have at most ${MAX_TAGS_PER_CHAT} tags.`;
+  return '';
+}
+
+/** `tags` with `name` added (spelled as an existing tag of mine, when there is one). */
+export function withTag(tags: readonly string[], name: string, known: readonly Tag[] = []): string[] {
+  const tidy = tidyTag(name);
+  const existing = known.find((tag) => tagKey(tag.name) === tagKey(tidy));
+  return [...tags, existing?.name ?? tidy];
+}
+
+export function withoutTag(tags: readonly string[], name: string): string[] {
+  return tags.filter((tag) => tagKey(tag) !== tagKey(name));
+}
+
+/** My tags the chat does not have yet that start with (then contain) what is typed. */
+export function suggestTags(known: readonly Tag[], current: readonly string[], typed: string, limit = 8): string[] {
+  const have = new Set(current.map(tagKey));
+  const text = tagKey(typed);
+  const free = known.filter((tag) => !have.has(tagKey(tag.name)));
+  const starts = free.filter((tag) => tagKey(tag.name).startsWith(text));
+  const contains = text ? free.filter((tag) => !tagKey(tag.name).startsWith(text) && tagKey(tag.name).includes(text)) : [];
+  return [...starts, ...contains].slice(0, limit).map((tag) => tag.name);
+}
