@@ -77,7 +77,7 @@ async def test_tag_names_are_sealed(user: httpx.AsyncClient, ctx: Context) -> No
     await tag(user, await new_chat(user), "Divorce lawyer")
     async with ctx.db.read() as session:
         (stored,) = (await session.scalars(select(Tag))).all()
-    assert b"Divorce" not in stored.name and "Divorce" not in str(stored.blind)
+    assert b"Divorce" not in stored.name
 
 
 @pytest.mark.parametrize(

@@ -92,8 +92,7 @@ async def list_chats(
     """A page of my chats; `folder_id` "" lists those in no folder, `tag` those tagged so."""
     async with ctx.db.read() as session:
         cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
-        if folder_id:
-            await folders.get_folder(session, principal, folder_id)
+        await _check_folder(session, principal, folder_id or None)  # "": in no folder
         try:
             tag_id = (await tags.find(session, principal, cipher, tag)).id if tag else None
         except NotFound:
@@ -108,8 +107,7 @@ async def create_chat(
 ) -> ChatSummary:
     async with ctx.db.write() as session:
         cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
-        if folder_id is not None:
-            await folders.get_folder(session, principal, folder_id)
+        await _check_folder(session, principal, folder_id)
         chat = await chats.create_chat(session, principal, cipher, title or DEFAULT_TITLE)
         chat.folder_id = folder_id
         await session.flush()
@@ -170,13 +168,21 @@ async def delete_chat(principal: Principal, ctx: Context, chat_id: str) -> None:
     """Delete a chat and every message in it (their sealed content goes with them)."""
     async with ctx.db.write() as session:
         chat = await chats.get_chat(session, principal, chat_id)
-        running = await chats.running_replies(session, [chat.id])
-        await chats.delete_chat(session, principal, chat_id)
-        await tags.drop_unused(session, principal)
-    _stop(ctx, running)
+        running = await delete_chats(session, principal, [chat.id])
+    stop_replies(ctx, running)
 
 
-def _stop(ctx: Context, message_ids: list[str]) -> None:
+async def delete_chats(session: AsyncSession, principal: Principal, ids: list[str]) -> list[str]:
+    """Every way of deleting chats ends here: the chats (ids already checked to be the
+    user's), their messages, and tags no chat carries any more. Answers the replies still
+    being generated in them: stop those (`stop_replies`) once the transaction has committed."""
+    running = await chats.running_replies(session, ids)
+    await chats.delete_chats(session, principal, ids)
+    await tags.drop_unused(session, principal)
+    return running
+
+
+def stop_replies(ctx: Context, message_ids: list[str]) -> None:
     for message_id in message_ids:
         ctx.runner.stop(message_id)
 
@@ -195,16 +201,14 @@ async def bulk(
     async with ctx.db.write() as session:
         rows = await chats.get_chats(session, principal, ids)
         if action == "delete":
-            running = await chats.running_replies(session, ids)
-            await chats.delete_chats(session, principal, ids)
-            await tags.drop_unused(session, principal)
+            running = await delete_chats(session, principal, ids)
         elif action == "move":
             await _check_folder(session, principal, folder_id)
             for chat in rows:
                 chat.folder_id = folder_id
         else:
             _flag(rows, action)
-    _stop(ctx, running)
+    stop_replies(ctx, running)
     return len(ids)
 
 
@@ -220,11 +224,9 @@ async def delete_all(principal: Principal, ctx: Context) -> int:
     """Delete every chat of mine (with their messages, tags and replies still running)."""
     async with ctx.db.write() as session:
         ids = await chats.all_chat_ids(session, principal)
-        running = await chats.running_replies(session, ids)
-        await chats.delete_chats(session, principal, ids)
-        await tags.drop_unused(session, principal)
+        running = await delete_chats(session, principal, ids)
         await audit.record(session, principal, "chats.delete_all", chats=len(ids))
-    _stop(ctx, running)
+    stop_replies(ctx, running)
     return len(ids)
 
 
@@ -233,7 +235,7 @@ async def delete_message(principal: Principal, ctx: Context, chat_id: str, messa
     async with ctx.db.write() as session:
         chat = await chats.get_chat(session, principal, chat_id)
         message = await chats.get_message(session, principal, chat.id, message_id)
-        subtree = _descendants(await chats.messages_of(session, chat), message.id)
+        subtree = descendants(_siblings(await chats.messages_of(session, chat)), {message.id})
         if chat.current_leaf_id in subtree:
             chat.current_leaf_id = message.parent_id
         await chats.delete_subtree(session, message)
@@ -259,9 +261,9 @@ def _siblings(rows: list[Message]) -> dict[str | None, list[str]]:
     return children
 
 
-def _descendants(rows: list[Message], root_id: str) -> set[str]:
-    children = _siblings(rows)
-    found, frontier = {root_id}, [root_id]
+def descendants(children: dict[str | None, list[str]], roots: set[str]) -> set[str]:
+    """`roots` and everything below them in a tree given as parent -> children ids."""
+    found, frontier = set(roots), list(roots)
     while frontier:
         for child in children.get(frontier.pop(), []):
             if child not in found:

@@ -13,8 +13,9 @@ from typing import Literal
 
 from confide.db.tables import Folder
 from confide.errors import BadRequest, Conflict
+from confide.services import chats as chat_service
 from confide.services.context import Context
-from confide.store import chats, folders, keys, tags
+from confide.store import folders, keys
 from confide.store.access import Principal
 from confide.store.keys import UserCipher
 
@@ -85,9 +86,9 @@ async def update_folder(
 def _move(rows: list[Folder], folder: Folder, parent_id: str | None) -> None:
     parents = _parents(rows)
     if parent_id is not None:
-        if parent_id in _subtree(parents, folder.id):
+        if parent_id in subtree(rows, {folder.id}):
             raise BadRequest("A folder cannot go inside itself or one of its own folders.")
-        _check_depth(parents, parent_id, extra=_height(parents, folder.id))
+        _check_depth(parents, parent_id, extra=_height(rows, folder.id))
     folder.parent_id = parent_id
 
 
@@ -97,36 +98,27 @@ async def delete_folder(
     """Delete a folder and the folders inside it; their chats move out or are deleted."""
     async with ctx.db.write() as session:
         folder = await folders.get_folder(session, principal, folder_id)
-        doomed = _subtree(_parents(await folders.all_folders(session, principal)), folder.id)
+        doomed = subtree(await folders.all_folders(session, principal), {folder.id})
         running: list[str] = []
         if chats_go == "delete":
             ids = await folders.chats_in(session, principal, doomed)
-            running = await chats.running_replies(session, ids)
-            await chats.delete_chats(session, principal, ids)
-            await tags.drop_unused(session, principal)
+            running = await chat_service.delete_chats(session, principal, ids)
         else:
             await folders.move_chats(session, principal, doomed, folder.parent_id)
         await folders.delete_folders(session, principal, doomed)
-    for message_id in running:
-        ctx.runner.stop(message_id)
+    chat_service.stop_replies(ctx, running)
 
 
 def _parents(rows: list[Folder]) -> dict[str, str | None]:
     return {f.id: f.parent_id for f in rows}
 
 
-def _subtree(parents: dict[str, str | None], root: str) -> set[str]:
-    """`root` and every folder below it."""
+def subtree(rows: list[Folder], roots: set[str]) -> set[str]:
+    """The folders `roots` and every folder inside them."""
     children: dict[str | None, list[str]] = {}
-    for child, parent in parents.items():
-        children.setdefault(parent, []).append(child)
-    found, frontier = {root}, [root]
-    while frontier:
-        for child in children.get(frontier.pop(), []):
-            if child not in found:
-                found.add(child)
-                frontier.append(child)
-    return found
+    for folder in rows:
+        children.setdefault(folder.parent_id, []).append(folder.id)
+    return chat_service.descendants(children, roots)
 
 
 def _depth(parents: dict[str, str | None], folder_id: str) -> int:
@@ -139,9 +131,10 @@ def _depth(parents: dict[str, str | None], folder_id: str) -> int:
     return depth
 
 
-def _height(parents: dict[str, str | None], folder_id: str) -> int:
+def _height(rows: list[Folder], folder_id: str) -> int:
     """How many levels the folder and its deepest folder inside span (1: no sub-folders)."""
-    below = _subtree(parents, folder_id)
+    parents = _parents(rows)
+    below = subtree(rows, {folder_id})
     base = _depth(parents, folder_id)
     return max(_depth(parents, f) for f in below) - base + 1
 

@@ -26,6 +26,7 @@ from confide.errors import BadRequest, NotFound
 from confide.security.blind import normalize
 from confide.services.chats import ChatSummary, summaries
 from confide.services.context import Context
+from confide.services.folders import subtree
 from confide.store import chats, folders, keys, search, tags
 from confide.store.access import Principal
 from confide.store.chats import ChatCursor
@@ -85,7 +86,7 @@ async def backfill(ctx: Context, batch: int = 200) -> int:
     done = 0
     while True:
         async with ctx.db.write() as session:
-            rows = await search.unindexed_chats(session, None, batch)
+            rows = await search.unindexed_chats(session, batch)
             ciphers: dict[str, UserCipher] = {}
             for chat in rows:
                 if chat.user_id not in ciphers:
@@ -221,17 +222,8 @@ async def _folders_named(
     """Folders whose name is `name` (without regard to case or accents), with those inside."""
     rows = await folders.all_folders(session, principal)
     wanted = normalize(" ".join(name.split()))
-    roots = {f.id for f in rows if normalize(folders.folder_name(f, cipher)) == wanted}
-    children: dict[str | None, list[str]] = {}
-    for folder in rows:
-        children.setdefault(folder.parent_id, []).append(folder.id)
-    found, frontier = set(roots), list(roots)
-    while frontier:
-        for child in children.get(frontier.pop(), []):
-            if child not in found:
-                found.add(child)
-                frontier.append(child)
-    return frozenset(found)
+    named = {f.id for f in rows if normalize(folders.folder_name(f, cipher)) == wanted}
+    return frozenset(subtree(rows, named))
 
 
 def _required(cipher: UserCipher, query: Query) -> list[int]:

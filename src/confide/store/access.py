@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.tables import GroupMember
-from confide.errors import Forbidden, Unauthorized
+from confide.errors import Forbidden, NotFound, Unauthorized
 
 # The `Database.on_commit` topic of writes that change who may act, and as what: sessions or
 # API keys ended, accounts disabled, deleted or given another role, passwords changed.
@@ -74,6 +75,22 @@ def owned_by(principal: Principal, owner_column: Any) -> ColumnElement[bool]:
     """The filter every query over a user's own rows uses."""
     condition: ColumnElement[bool] = owner_column == principal.uid
     return condition
+
+
+Owned = TypeVar("Owned")
+
+
+async def get_owned(
+    session: AsyncSession, principal: Principal, table: type[Owned], row_id: str, what: str
+) -> Owned:
+    """The acting user's row `row_id` of `table` (which has `id` and `user_id`); another
+    user's answers NotFound("<what> not found."), exactly like a missing one."""
+    columns: Any = table
+    query = select(table).where(owned_by(principal, columns.user_id), columns.id == row_id)
+    row = await session.scalar(query)
+    if row is None:
+        raise NotFound(f"{what} not found.")
+    return row
 
 
 def in_my_groups(principal: Principal, group_column: Any) -> ColumnElement[bool]:

@@ -18,7 +18,7 @@ from confide.db.ids import new_id
 from confide.db.tables import Base, Chat, ChatTag, Message
 from confide.db.types import utcnow
 from confide.errors import NotFound
-from confide.store.access import Principal, owned_by
+from confide.store.access import Principal, get_owned, owned_by
 from confide.store.keys import UserCipher
 
 STREAMING = "streaming"
@@ -61,12 +61,7 @@ async def create_chat(
 
 
 async def get_chat(session: AsyncSession, principal: Principal, chat_id: str) -> Chat:
-    chat = await session.scalar(
-        select(Chat).where(owned_by(principal, Chat.user_id), Chat.id == chat_id)
-    )
-    if chat is None:
-        raise NotFound("Chat not found.")
-    return chat
+    return await get_owned(session, principal, Chat, chat_id, "Chat")
 
 
 async def page(
@@ -137,11 +132,6 @@ async def running_replies(session: AsyncSession, chat_ids: list[str]) -> list[st
         )
         found.extend((await session.scalars(query)).all())
     return found
-
-
-async def delete_chat(session: AsyncSession, principal: Principal, chat_id: str) -> None:
-    chat = await get_chat(session, principal, chat_id)
-    await delete_chats(session, principal, [chat.id])
 
 
 async def messages_of(session: AsyncSession, chat: Chat) -> list[Message]:

@@ -8,18 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confide.db.ids import new_id
 from confide.db.tables import Chat, Folder
 from confide.db.types import utcnow
-from confide.errors import NotFound
-from confide.store.access import Principal, owned_by
+from confide.store.access import Principal, get_owned, owned_by
 from confide.store.keys import UserCipher
 
 
 async def get_folder(session: AsyncSession, principal: Principal, folder_id: str) -> Folder:
-    folder = await session.scalar(
-        select(Folder).where(owned_by(principal, Folder.user_id), Folder.id == folder_id)
-    )
-    if folder is None:
-        raise NotFound("Folder not found.")
-    return folder
+    return await get_owned(session, principal, Folder, folder_id, "Folder")
 
 
 async def all_folders(session: AsyncSession, principal: Principal) -> list[Folder]:

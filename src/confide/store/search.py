@@ -69,18 +69,15 @@ async def add_text(session: AsyncSession, cipher: UserCipher, chat_id: str, text
     await session.execute(statement, [{"term": v, "doc": doc} for v in values])
 
 
-async def unindexed_chats(
-    session: AsyncSession, principal: Principal | None, limit: int
-) -> list[Chat]:
-    """Chats (of one user, or of everyone) that have no doc yet: written before the index."""
+async def unindexed_chats(session: AsyncSession, limit: int) -> list[Chat]:
+    """Chats of every user that have no doc yet (written before the index existed), for the
+    background backfill: deliberately not scoped to one principal."""
     query = (
         select(Chat)
         .where(~exists().where(SearchDoc.chat_id == Chat.id))
         .order_by(Chat.user_id, Chat.id)
         .limit(limit)
     )
-    if principal is not None:
-        query = query.where(owned_by(principal, Chat.user_id))
     return list((await session.scalars(query)).all())
 
 

@@ -15,7 +15,7 @@ from confide.db.ids import new_id
 from confide.db.tables import Chat, ChatTag, Tag
 from confide.errors import NotFound
 from confide.security.blind import normalize
-from confide.store.access import Principal, owned_by
+from confide.store.access import Principal, get_owned, owned_by
 from confide.store.keys import UserCipher
 
 
@@ -34,12 +34,7 @@ async def find(session: AsyncSession, principal: Principal, cipher: UserCipher, 
 
 
 async def get_tag(session: AsyncSession, principal: Principal, tag_id: str) -> Tag:
-    tag = await session.scalar(
-        select(Tag).where(owned_by(principal, Tag.user_id), Tag.id == tag_id)
-    )
-    if tag is None:
-        raise NotFound("Tag not found.")
-    return tag
+    return await get_owned(session, principal, Tag, tag_id, "Tag")
 
 
 async def get_or_add(
