@@ -20,3 +20,46 @@ export const drag: { item: Dragged | null } = $state({ item: null });
 /** The types a drag of ours carries: a drag from elsewhere (a file, a link) is never taken. */
 export const CHAT_TYPE = 'application/x-confide-chat';
 export const FOLDER_TYPE = 'application/x-confide-folder';
+
+/** One drop target of the sidebar (a folder, the folder list's heading, the history):
+ * `accepts` says whether the drag now over it may land there, `land` moves it. `hovering`
+ * is true while an acceptable drag is over it. `nested`: a target inside another target
+ * keeps its drags to itself. Bind `over`, `leave` and `drop` to the element's drag events. */
+export class DropTarget {
+  hovering = $state(false);
+  readonly #accepts: (item: Dragged) => boolean;
+  readonly #land: (item: Dragged) => void;
+  readonly #nested: boolean;
+
+  constructor(accepts: (item: Dragged) => boolean, land: (item: Dragged) => void, nested = false) {
+    this.#accepts = accepts;
+    this.#land = land;
+    this.#nested = nested;
+  }
+
+  over = (event: DragEvent): void => {
+    if (drag.item === null || !this.#accepts(drag.item)) return;
+    this.#claim(event);
+    if (event.dataTransfer) event.dataTransfer.dropEffect = 'move';
+    this.hovering = true;
+  };
+
+  leave = (event: DragEvent): void => {
+    const into = event.relatedTarget as Node | null;
+    if (!(event.currentTarget as Node).contains(into)) this.hovering = false;
+  };
+
+  drop = (event: DragEvent): void => {
+    this.hovering = false;
+    const item = drag.item;
+    if (item === null || !this.#accepts(item)) return;
+    this.#claim(event);
+    drag.item = null;
+    this.#land(item);
+  };
+
+  #claim(event: DragEvent): void {
+    event.preventDefault();
+    if (this.#nested) event.stopPropagation();
+  }
+}
