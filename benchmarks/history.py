@@ -2,9 +2,11 @@
 
 Builds one user with N chats of M messages each (default 100,000 x 20) straight through the
 store layer, as an import would (sealed titles and messages plus the blind search index, in
-transactions of 200 chats), then measures through the HTTP API (in-process ASGI, no sockets):
+transactions of 200 chats; fresh postings are merged into blocks whenever a running server's
+background check would, and once more at the end), then measures through the HTTP API
+(in-process ASGI, no sockets):
 
-- ingest: chats per second written with their messages and index (store layer);
+- ingest: chats per second written with their messages and index, merges included;
 - create: chats per second through `POST /api/chats` (one request each);
 - list: the first page of `GET /api/chats` (50 chats), at 1,000 chats and at N;
 - open: `GET /api/chats/{id}` of a chat with 1,000 messages;
@@ -35,6 +37,7 @@ from typing import Any
 import httpx
 
 from confide.app import build_context, close_context, create_app
+from confide.services import postings
 from confide.services.context import Context
 from confide.settings import Settings
 from confide.store import chats, keys, search
@@ -69,7 +72,8 @@ class Writer:
 async def ingest(
     ctx: Context, principal: Principal, writer: Writer, n: int, m: int, deadline: float
 ) -> int:
-    """Write n chats of m messages; returns how many were written before the deadline."""
+    """Write n chats of m messages, merging postings as the server would, and all of them at
+    the end; returns how many chats were written before the deadline."""
     done = 0
     while done < n and time.monotonic() < deadline:
         async with ctx.db.write() as session:
@@ -77,6 +81,8 @@ async def ingest(
             for i in range(min(BATCH, n - done)):
                 await _one_chat(session, cipher, principal, writer, m, rare=done + i == n // 2)
         done += min(BATCH, n - done)
+        await postings.merge_if_needed(ctx)
+    await postings.merge(ctx)
     return done
 
 
@@ -182,7 +188,7 @@ async def _long_chat(ctx: Context, principal: Principal, writer: Writer) -> str:
                 session, cipher, chat, parent_id=parent, role=role, content=writer.text(40)
             )
             parent = message.id
-        return chat.id
+    return chat.id
 
 
 async def _create_rate(c: httpx.AsyncClient, n: int) -> float:
@@ -200,7 +206,9 @@ def report(figures: dict[str, Any]) -> str:
             v < TARGETS["list_ms"] for k, v in figures.items() if k.startswith("list_")
         ),
         "open 1,000 messages < 20 ms": figures["open_1000_messages_ms"] < TARGETS["open_ms"],
-        "search < 50 ms": max(figures["search_rare_ms"], figures["search_common_ms"])
+        "search < 50 ms": max(
+            figures["search_rare_ms"], figures["search_common_ms"], figures["search_prefix_ms"]
+        )
         < TARGETS["search_ms"],
         "create >= 300 chats/s": figures["create_per_s"] >= TARGETS["create_per_s"],
         "db < 2x raw text": figures["size_ratio"] < TARGETS["size"],

@@ -17,6 +17,7 @@ from confide.api import (
     api_keys,
     audit,
     auth,
+    avatars,
     chats,
     connections,
     docs,
@@ -29,6 +30,8 @@ from confide.api import (
     models,
     openai,
     presets,
+    shares,
+    transfer,
     usage,
     users,
 )
@@ -48,7 +51,9 @@ from confide.runtime.generation import GenerationRunner
 from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import MemoryRateLimiter
 from confide.security.sealing import KeyRing, Sealer
+from confide.services import avatars as avatar_service
 from confide.services import models as model_service
+from confide.services import postings as posting_service
 from confide.services import search as search_service
 from confide.services import sessions
 from confide.services.batches import progress_batch, touch_batch, usage_batch
@@ -62,14 +67,18 @@ from confide.store.access import AUTH, Principal
 
 log = logging.getLogger("confide")
 WARM_AFTER_SECONDS = 2.0
+MERGE_CHECK_SECONDS = 10.0
 ROUTERS = (
     home.router,
     health.router,
     auth.router,
+    avatars.router,
     api_keys.router,
+    transfer.router,  # before chats.router: `export` is not a chat id
     chats.router,
     folders.router,
     folders.tags_router,
+    shares.router,
     users.router,
     groups.mine_router,  # before groups.router: `mine` is not a group id
     groups.router,
@@ -168,6 +177,16 @@ async def _backfill_later(ctx: Context) -> None:
         log.info("indexed %d older chats for search", done)
 
 
+async def _merge_postings(ctx: Context) -> None:
+    """Fold fresh search postings into compressed blocks whenever enough have piled up."""
+    while True:
+        await asyncio.sleep(MERGE_CHECK_SECONDS)
+        try:
+            await posting_service.merge_if_needed(ctx)
+        except Exception:
+            log.exception("merging search postings failed; it is tried again shortly")
+
+
 def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
     """The app. Pass `context` to reuse one (tests); otherwise the lifespan builds it."""
 
@@ -180,6 +199,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
         later = [
             asyncio.create_task(_warm_later(app.state.ctx.hasher)),
             asyncio.create_task(_backfill_later(app.state.ctx)),
+            asyncio.create_task(_merge_postings(app.state.ctx)),
         ]
         try:
             yield
@@ -213,7 +233,9 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     """Added innermost first: the request id wraps everything, so every answer carries it."""
     app.add_middleware(errors.UnexpectedErrorMiddleware)
-    app.add_middleware(RequestGuardMiddleware, settings=settings)
+    app.add_middleware(
+        RequestGuardMiddleware, settings=settings, raw_bodies=frozenset({avatars.AVATAR_PATH})
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -222,6 +244,13 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["authorization", "content-type", "x-confide-csrf"],
         )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger={
+            transfer.IMPORT_PATH: settings.import_max_bytes,
+            avatars.AVATAR_PATH: avatar_service.MAX_BYTES,
+        },
+    )
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)
     app.add_middleware(RequestIdMiddleware)

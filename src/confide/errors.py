@@ -9,6 +9,7 @@ from __future__ import annotations
 
 class ConfideError(Exception):
     status = 400
+    reason: str | None = None  # machine-readable, where a client acts on it (API `reason`)
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -33,6 +34,14 @@ class NotFound(ConfideError):
 
 class Conflict(ConfideError):
     status = 409
+
+
+class TooLarge(ConfideError):
+    status = 413
+
+
+class UnsupportedType(ConfideError):
+    status = 415
 
 
 class RateLimited(ConfideError):

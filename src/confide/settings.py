@@ -1,8 +1,8 @@
 """Confide's settings: the only place environment variables are read.
 
 Every setting has an environment variable `CONFIDE_<NAME>`. Settings that an admin can also
-change at run time (the sign-up mode) are stored in the database; an environment variable that
-is set explicitly always wins over the stored value.
+change at run time (the sign-up mode, public share links) are stored in the database; an
+environment variable that is set explicitly always wins over the stored value.
 """
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ class Settings(BaseSettings):
         default=SignupMode.approval,
         description="`approval` (new accounts wait for an admin), `open` or `closed`.",
     )
+    public_shares: bool = Field(
+        default=False,
+        description="Let share links marked public open for anyone, signed in or not.",
+    )
     session_idle_minutes: int = Field(
         default=7 * 24 * 60, ge=5, description="A session unused this long ends."
     )
@@ -71,6 +75,11 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(
         default=25 * 1024 * 1024, ge=1024, description="Largest request body accepted."
+    )
+    import_max_bytes: int = Field(
+        default=50 * 1024 * 1024,
+        ge=1024,
+        description="Largest chat export file `POST /api/chats/import` accepts.",
     )
     login_rate_per_ip: int = Field(
         default=20, ge=1, description="Login and sign-up attempts per IP per window."

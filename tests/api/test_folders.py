@@ -7,9 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from confide.db.tables import Folder
+from confide.db.tables import Chat, Folder
 from confide.services.context import Context
 from confide.services.folders import MAX_DEPTH
 from tests.api.test_chats import new_chat
@@ -188,3 +188,64 @@ async def test_another_users_folder_is_not_found(
         assert response.status_code == 404, response.text
     assert [f["name"] for f in (await admin.get("/api/folders")).json()] == ["Admin's secrets"]
     assert await folder_of(user, mine) is None
+
+
+async def counts(c: httpx.AsyncClient) -> dict[str, tuple[int, int]]:
+    folders = (await c.get("/api/folders")).json()
+    return {f["id"]: (f["chats"], f["archived_chats"]) for f in folders}
+
+
+async def test_each_folder_counts_the_chats_directly_in_it(user: httpx.AsyncClient) -> None:
+    work = await new_folder(user, "Work")
+    inside = await new_folder(user, "Inside work", work)
+    empty = await new_folder(user, "Empty")
+    a = (await user.post("/api/chats", json={"folder_id": work})).json()["id"]
+    b = (await user.post("/api/chats", json={"folder_id": work})).json()["id"]
+    deep = (await user.post("/api/chats", json={"folder_id": inside})).json()["id"]
+    await new_chat(user, "in no folder")
+    assert await counts(user) == {work: (2, 0), inside: (1, 0), empty: (0, 0)}
+
+    await user.patch(f"/api/chats/{a}", json={"folder_id": empty})  # moved
+    assert await counts(user) == {work: (1, 0), inside: (1, 0), empty: (1, 0)}
+    await user.patch(f"/api/chats/{b}", json={"archived": True})  # archived: counted apart
+    assert await counts(user) == {work: (0, 1), inside: (1, 0), empty: (1, 0)}
+    assert (await user.delete(f"/api/chats/{deep}")).status_code == 204
+    assert await counts(user) == {work: (0, 1), inside: (0, 0), empty: (1, 0)}
+    bulk = {"chat_ids": [a], "action": "move", "folder_id": inside}
+    assert (await user.post("/api/chats/bulk", json=bulk)).status_code == 200
+    assert await counts(user) == {work: (0, 1), inside: (1, 0), empty: (0, 0)}
+
+
+async def test_a_renamed_or_moved_folder_keeps_its_count(user: httpx.AsyncClient) -> None:
+    top, folder = await new_folder(user, "top"), await new_folder(user, "folder")
+    await user.post("/api/chats", json={"folder_id": folder})
+    renamed = (await user.patch(f"/api/folders/{folder}", json={"name": "renamed"})).json()
+    moved = (await user.patch(f"/api/folders/{folder}", json={"parent_id": top})).json()
+    created = (await user.post("/api/folders", json={"name": "new"})).json()
+    assert (renamed["chats"], moved["chats"], created["chats"]) == (1, 1, 0)
+
+
+async def test_counts_follow_a_deleted_folder_s_chats(user: httpx.AsyncClient) -> None:
+    top = await new_folder(user, "top")
+    doomed = await new_folder(user, "doomed", top)
+    await user.post("/api/chats", json={"folder_id": doomed})
+    await user.post("/api/chats", json={"folder_id": top})
+    await user.delete(f"/api/folders/{doomed}")  # its chat moves up to `top`
+    assert await counts(user) == {top: (2, 0)}
+    await user.delete(f"/api/folders/{top}", params={"chats": "delete"})
+    assert await counts(user) == {}
+
+
+async def test_another_users_chats_are_never_counted(
+    user: httpx.AsyncClient, admin: httpx.AsyncClient, ctx: Context
+) -> None:
+    mine = await new_folder(user, "mine")
+    theirs = await new_folder(admin, "theirs")
+    await user.post("/api/chats", json={"folder_id": mine})
+    for _ in range(3):
+        await admin.post("/api/chats", json={"folder_id": theirs})
+    # Even a chat of theirs pointing at my folder (never possible through the API) is not mine.
+    async with ctx.db.write() as session:
+        await session.execute(update(Chat).where(Chat.folder_id == theirs).values(folder_id=mine))
+    assert await counts(user) == {mine: (1, 0)}
+    assert await counts(admin) == {theirs: (0, 0)}

@@ -1,4 +1,5 @@
-"""Instance settings: the admin's sign-up mode, and the environment winning over it."""
+"""Instance settings: the admin's sign-up mode and public share links, and the environment
+winning over them."""
 
 from __future__ import annotations
 
@@ -15,12 +16,26 @@ async def test_admin_reads_and_changes_the_signup_mode(admin: httpx.AsyncClient)
     assert (await admin.get("/api/settings")).json() == {
         "signup_mode": "approval",
         "signup_mode_locked": False,
+        "public_shares": False,
+        "public_shares_locked": False,
+        "admins_need_two_factor": False,
     }
     changed = await admin.patch("/api/settings", json={"signup_mode": "open"})
     assert changed.json()["signup_mode"] == "open"
     assert (await admin.get("/api/settings")).json()["signup_mode"] == "open"
     bad = await admin.patch("/api/settings", json={"signup_mode": "sometimes"})
     assert bad.status_code == 422
+
+
+async def test_admin_allows_public_share_links(admin: httpx.AsyncClient) -> None:
+    changed = await admin.patch("/api/settings", json={"public_shares": True})
+    assert changed.status_code == 200
+    assert changed.json()["public_shares"] is True
+    assert changed.json()["signup_mode"] == "approval"  # what was not given stays
+    assert (await admin.get("/api/settings")).json()["public_shares"] is True
+    both = await admin.patch("/api/settings", json={"signup_mode": "open", "public_shares": False})
+    assert (both.json()["signup_mode"], both.json()["public_shares"]) == ("open", False)
+    assert (await admin.patch("/api/settings", json={"public_shares": None})).status_code == 422
 
 
 async def test_environment_beats_the_stored_mode(
@@ -38,7 +53,7 @@ async def test_environment_beats_the_stored_mode(
         assert refused.status_code == 403
     async with new_client(app, cookies=admin.cookies) as a:
         view = (await a.get("/api/settings")).json()
-        assert view == {"signup_mode": "closed", "signup_mode_locked": True}
+        assert view["signup_mode"] == "closed" and view["signup_mode_locked"] is True
         assert (await a.patch("/api/settings", json={"signup_mode": "open"})).status_code == 409
 
 

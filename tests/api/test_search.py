@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import delete, select
 
-from confide.db.tables import SearchDoc, SearchTerm
+from confide.db.tables import SearchDoc, SearchFresh
 from confide.services import search
 from confide.services.context import Context
 from tests.api.test_chats import finished, new_chat, send, upstream
@@ -177,7 +177,7 @@ async def test_nobody_finds_another_users_chats(
     assert await titles(user, "merger") == []
     assert await titles(admin, "drawing") == []
     async with ctx.db.read() as session:
-        postings = (await session.execute(select(SearchTerm.term, SearchTerm.doc))).all()
+        postings = (await session.execute(select(SearchFresh.term, SearchFresh.doc))).all()
         docs = dict((await session.execute(select(SearchDoc.chat_id, SearchDoc.id))).all())
     by_doc: dict[int, set[int]] = {}
     for term, doc in postings:

@@ -79,6 +79,11 @@ async def send(
     with anyio.fail_after(REQUEST_TIMEOUT):
         if body is None:
             return await c.request(method, world.fill(path), **kwargs)
+        if isinstance(body, bytes):  # a raw upload (a profile picture)
+            headers = {"content-type": "image/png", **kwargs.pop("headers", {})}
+            return await c.request(
+                method, world.fill(path), content=body, headers=headers, **kwargs
+            )
         return await c.request(method, world.fill(path), json=world.fill(body), **kwargs)
 
 

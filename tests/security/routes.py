@@ -28,7 +28,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from confide.api import deps
 from tests.conftest import PASSWORD
-from tests.security.world import A_EMAIL, A_TAG, MODEL
+from tests.security.world import A_EMAIL, A_TAG, B_AVATAR, MODEL
 
 
 class Level(StrEnum):
@@ -96,6 +96,29 @@ BULK_A = {"chat_ids": ["{a_chat}"], "action": "archive"}
 CHATTING = {"model": MODEL, "messages": [{"role": "user", "content": "hello"}]}
 NEW_PASSWORD = "a brand new passphrase 99"
 CONNECTION = {"kind": "openai", "name": "Forged", "base_url": "http://127.0.0.1:9/v1"}
+IMPORT_A = {
+    "format": "confide.chats",
+    "version": 1,
+    "chats": [
+        {
+            "id": "{a_chat}",
+            "title": "Imported over A's chat?",
+            "folder": ["Imported"],
+            "tags": ["imported"],
+            "current_leaf_id": "{a_reply}",
+            "messages": [
+                {"id": "{a_msg}", "parent_id": None, "role": "user", "content": "hi"},
+                {"id": "{a_reply}", "parent_id": "{a_msg}", "role": "assistant", "content": "ho"},
+            ],
+        }
+    ],
+}
+OPENWEBUI_A = {
+    "id": "{a_chat}",
+    "user_id": "{a_user}",
+    "title": "Open WebUI chat claiming A",
+    "chat": {"history": {"messages": {}, "currentId": None}},
+}
 MESSAGE = "/api/chats/{a_chat}/messages/{a_msg}"
 LIVE = "/api/chats/{a_chat}/messages/{a_live}"
 
@@ -104,6 +127,7 @@ TABLE: dict[tuple[str, str], Route] = {
     **{("GET", p): _page(p) for p in ("/", "/login", "/signup", "/pending", "/archived")},
     **{("GET", p): _page(p) for p in ("/settings", "/admin")},
     ("GET", "/c/{chat_id}"): _page("/c/{a_chat}"),
+    ("GET", "/s/{token}"): _page("/s/{a_share_token}"),
     ("GET", "/settings/{rest:path}"): _page("/settings/keys/{a_key}"),
     ("GET", "/admin/{rest:path}"): _page("/admin/users/{a_user}"),
     ("GET", "/assets/{path:path}"): Route(
@@ -165,6 +189,34 @@ TABLE: dict[tuple[str, str], Route] = {
         level=Level.signed_in,
         own=Own("a", "/api/auth/me", {"name": "Alice Renamed"}),
     ),
+    # --- profile pictures: only ever my own changes; members see anyone's, like a name ---
+    ("PUT", "/api/auth/me/avatar"): _no_id(
+        Attack("set B's own", "/api/auth/me/avatar", B_AVATAR, 200),
+        Attack("smuggle A's id", "/api/auth/me/avatar?user_id={a_user}", B_AVATAR, 200),
+        Attack("an SVG", "/api/auth/me/avatar", b"<svg onload='alert(1)'/>", 415),
+        level=Level.signed_in,
+        own=Own("a", "/api/auth/me/avatar", B_AVATAR),
+    ),
+    ("DELETE", "/api/auth/me/avatar"): _no_id(
+        Attack("remove B's own", "/api/auth/me/avatar", expect=204),
+        Attack("smuggle A's id", "/api/auth/me/avatar?user_id={a_user}", expect=204),
+        level=Level.signed_in,
+        own=Own("a", "/api/auth/me/avatar"),
+    ),
+    ("GET", "/api/users/{user_id}/avatar"): Route(
+        Level.member,
+        Ids.NO_ID,
+        (
+            Attack(
+                "A's picture: shown to members, like A's name",
+                "/api/users/{a_user}/avatar",
+                expect=200,
+            ),
+            Attack("an id that is not a user's", "/api/users/{a_chat}/avatar", expect=404),
+            Attack("", "/api/users/{a_user}/avatar", expect=401, actor="anon"),
+            Attack("", "/api/users/{a_user}/avatar", expect=403, actor="pending"),
+        ),
+    ),
     ("POST", "/api/auth/password"): _no_id(
         Attack(
             "wrong current password",
@@ -195,6 +247,52 @@ TABLE: dict[tuple[str, str], Route] = {
         Attack("A's session", "/api/auth/sessions/{a_session}"),
         level=Level.signed_in,
         own=Own("a", "/api/auth/sessions/{a_session}"),
+    ),
+    # --- two-factor: always the caller's own; A's id smuggled in is refused ---
+    ("GET", "/api/auth/two-factor"): _no_id(
+        Attack("B's status", "/api/auth/two-factor", expect=200), level=Level.signed_in
+    ),
+    ("POST", "/api/auth/two-factor/setup"): _no_id(
+        Attack("wrong password", "/api/auth/two-factor/setup", {"password": "not it at all"}, 400),
+        Attack(
+            "for A",
+            "/api/auth/two-factor/setup",
+            {"password": PASSWORD, "user_id": "{a_user}"},
+            422,
+        ),
+        level=Level.signed_in,
+        own=Own("a", "/api/auth/two-factor/setup", {"password": "not it at all"}),
+    ),
+    ("POST", "/api/auth/two-factor/confirm"): _no_id(
+        Attack("nothing started", "/api/auth/two-factor/confirm", {"code": "123456"}, 409),
+        Attack(
+            "A's enrolment",
+            "/api/auth/two-factor/confirm",
+            {"code": "1", "user_id": "{a_user}"},
+            422,
+        ),
+        level=Level.signed_in,
+        own=Own("a", "/api/auth/two-factor/confirm", {"code": "123456"}),
+    ),
+    ("POST", "/api/auth/two-factor/disable"): _no_id(
+        Attack(
+            "wrong password", "/api/auth/two-factor/disable", {"password": "not it at all"}, 400
+        ),
+        Attack(
+            "A's",
+            "/api/auth/two-factor/disable",
+            {"password": PASSWORD, "user_id": "{a_user}"},
+            422,
+        ),
+        level=Level.signed_in,
+        own=Own("a", "/api/auth/two-factor/disable", {"password": "not it at all"}),
+    ),
+    ("POST", "/api/auth/two-factor/recovery-codes"): _no_id(
+        Attack(
+            "two-factor off", "/api/auth/two-factor/recovery-codes", {"password": PASSWORD}, 409
+        ),
+        level=Level.signed_in,
+        own=Own("a", "/api/auth/two-factor/recovery-codes", {"password": "not it at all"}),
     ),
     # --- API keys ---
     ("GET", "/api/api-keys"): _no_id(Attack("B's keys", "/api/api-keys", expect=200)),
@@ -280,6 +378,54 @@ TABLE: dict[tuple[str, str], Route] = {
     ("GET", "/api/tags"): _no_id(Attack("B's tags", "/api/tags", expect=200)),
     ("DELETE", "/api/tags/{tag_id}"): _owned(
         Attack("A's tag", "/api/tags/{a_tag}"), own=Own("a", "/api/tags/{a_tag}")
+    ),
+    # --- share links: A's are A's to make, list and revoke; a link is the only way in ---
+    ("POST", "/api/chats/{chat_id}/shares"): _owned(
+        Attack("share A's chat", "/api/chats/{a_chat}/shares", {"public": False}),
+        Attack("share A's chat publicly", "/api/chats/{a_chat}/shares", {"public": True}),
+        own=Own("a", "/api/chats/{a_chat}/shares", {"public": False}),
+    ),
+    ("GET", "/api/chats/{chat_id}/shares"): _owned(
+        Attack("A's chat's links", "/api/chats/{a_chat}/shares")
+    ),
+    ("GET", "/api/shares"): _no_id(Attack("B's links", "/api/shares", expect=200)),
+    ("GET", "/api/shares/options"): _no_id(
+        Attack("what B may share", "/api/shares/options", expect=200)
+    ),
+    ("DELETE", "/api/shares/{share_id}"): _owned(
+        Attack("revoke A's link", "/api/shares/{a_share}"), own=Own("a", "/api/shares/{a_share}")
+    ),
+    ("GET", "/api/shared/{token}"): Route(
+        Level.public,
+        Ids.OWNED,
+        (
+            Attack("A's share id as a link", "/api/shared/{a_share}"),
+            Attack("A's revoked link", "/api/shared/{a_revoked_token}"),
+            Attack("A's revoked link, as a visitor", "/api/shared/{a_revoked_token}", actor="anon"),
+            Attack(
+                "A's members-only link, as a visitor",
+                "/api/shared/{a_share_token}",
+                None,
+                401,
+                "anon",
+            ),
+        ),
+    ),
+    # --- export and import: only my own chats out; imported chats are always mine ---
+    ("GET", "/api/chats/{chat_id}/export"): _owned(
+        Attack("A's chat", "/api/chats/{a_chat}/export"),
+        Attack("A's chat as Markdown", "/api/chats/{a_chat}/export?format=markdown"),
+        Attack("A's filed chat as text", "/api/chats/{a_filed}/export?format=text"),
+    ),
+    ("GET", "/api/chats/export"): _no_id(
+        Attack("B's chats", "/api/chats/export", expect=200),
+        Attack("B's chats as Markdown", "/api/chats/export?format=markdown", expect=200),
+    ),
+    ("GET", "/api/export"): _no_id(Attack("B's archive", "/api/export", expect=200)),
+    ("POST", "/api/chats/import"): _no_id(
+        Attack("a file naming A's chat and messages", "/api/chats/import", IMPORT_A, 200),
+        Attack("an Open WebUI chat of A's", "/api/chats/import", OPENWEBUI_A, 200),
+        own=Own("a", "/api/chats/import", IMPORT_A),
     ),
     ("GET", "/api/chats/{chat_id}"): _owned(
         Attack("A's chat", "/api/chats/{a_chat}"),

@@ -32,12 +32,29 @@ PLACEHOLDERS = {
     "connection_id": "{conn}",
     "folder_id": "{a_folder}",
     "tag_id": "{a_tag}",
+    "share_id": "{a_share}",
+    "token": "{a_share_token}",
     "rest": "users/{a_user}",
     "path": "index.js",
     "name": "swagger-ui.css",
 }
 PUBLIC_GETS = {"/api/auth/setup", "/healthz", "/readyz", "/favicon.svg", "/assets/{path:path}"}
-JUNK_IDS = ["x" * 65, "..%2f..%2fetc%2fpasswd", "' OR '1'='1", "%00", "%F0%9F%92%A9", "NaN"]
+SHARED_VIEW = "/api/shared/{token}"  # public, but A's link is for members: sign in to see it
+# Traversal in every spelling, absolute paths, NUL, overlong, injection and odd characters.
+JUNK_IDS = [
+    "x" * 65,
+    "..%2f..%2fetc%2fpasswd",
+    "%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+    "%252e%252e%252fetc%252fpasswd",
+    "..%5c..%5cwindows%5cwin.ini",
+    "%2fetc%2fpasswd",
+    "C:%5cWindows",
+    "' OR '1'='1",
+    "%00",
+    "a%00.png",
+    "%F0%9F%92%A9",
+    "NaN",
+]
 
 
 def _crawl_path(path: str) -> str:
@@ -57,6 +74,10 @@ async def test_a_visitor_sees_nothing_but_public_pages(world: World, path: str) 
     if entry.ids is Ids.SHELL or path in PUBLIC_GETS:
         assert entry.level is Level.public
         assert response.status_code in (200, 404)
+    elif path == SHARED_VIEW:
+        assert response.status_code == 401, response.text[:300]
+        assert_clear_error(response)
+        assert message_of(response).startswith("Sign in")
     else:
         assert response.status_code == 401, response.text[:300]
         assert_clear_error(response)
@@ -72,6 +93,7 @@ async def test_only_sign_in_and_health_are_public(world: World) -> None:
     )
     assert public == [
         "GET /api/auth/setup",
+        "GET /api/shared/{token}",
         "GET /assets/{path:path}",
         "GET /favicon.svg",
         "GET /healthz",

@@ -102,7 +102,8 @@ async def test_every_id_in_a_body_is_smuggled(world: World) -> None:
 async def test_b_cannot_reach_a(world: World, case: tuple[str, Attack]) -> None:
     route, attack = case
     method = route.split(" ", 1)[0]
-    sent = json.dumps(world.fill([attack.path, attack.body]))
+    raw = isinstance(attack.body, bytes)  # a picture upload
+    sent = json.dumps(world.fill([attack.path, None if raw else attack.body]))
     async with acting(world, attack.actor) as c:
         response = await send(world, c, method, attack.path, attack.body)
     expected = attack.expect if isinstance(attack.expect, tuple) else (attack.expect,)

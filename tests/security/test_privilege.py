@@ -100,6 +100,8 @@ async def test_mass_assignment_is_refused(world: World, route: str, entry: Route
     assert entry.own is not None
     method, path = route.split(" ", 1)
     model = body_model(next(r.route for r in app_routes(world.app) if r.key == (method, path)))
+    if model is None:
+        pytest.skip("the body is a file, not fields (an import: its chats are always mine)")
     lenient = model.model_config.get("extra") != "forbid"
     for name, value in MASS_FIELDS.items():
         if name in model.model_fields:

@@ -29,6 +29,21 @@ def test_seal_then_open_roundtrips() -> None:
     assert open_sealed(KEY, AAD, blob).decode() == "hello, wörld 🌍"
 
 
+def test_compressible_text_is_sealed_deflated_and_still_opens() -> None:
+    text = ("the same words again and again " * 20).encode()
+    packed, plain = seal(KEY, AAD, text, compress=True), seal(KEY, AAD, text)
+    assert packed[:1] == b"\x02" and plain[:1] == b"\x01" and len(packed) < len(plain) // 4
+    assert open_sealed(KEY, AAD, packed) == text == open_sealed(KEY, AAD, plain)
+    with pytest.raises(SealError):  # the format byte is bound: flipping it does not open
+        open_sealed(KEY, AAD, b"\x01" + packed[1:])
+
+
+def test_short_or_incompressible_text_is_sealed_as_it_is() -> None:
+    for text in (b"short text", secrets.token_bytes(500)):
+        blob = seal(KEY, AAD, text, compress=True)
+        assert blob[:1] == b"\x01" and open_sealed(KEY, AAD, blob) == text
+
+
 def test_sealing_twice_gives_different_ciphertexts() -> None:
     assert seal(KEY, AAD, b"same") != seal(KEY, AAD, b"same")
 

@@ -24,6 +24,7 @@ from confide.app import build_context, close_context, create_app
 from confide.services.context import Context
 from confide.settings import Settings
 from tests.conftest import PASSWORD, _truncate_all, make_settings, new_client, signup
+from tests.fakes.images import png
 from tests.fakes.openai_server import FakeOpenAI
 from tests.fakes.server import Reply
 
@@ -42,6 +43,8 @@ A_EMAIL = "alice@example.com"
 A_FOLDER = "Alice's folder: Project Platypus"
 A_TAG = "alice-tag-nightingale"
 B_EMAIL = "bob@example.com"
+A_AVATAR = png(3, 3, (200, 30, 30))
+B_AVATAR = png(2, 2, (30, 30, 200))
 UPSTREAM_KEY = "sk-upstream-Z3kT9vQ2mL8xR4pW6nB1cD5fG7hJ0"
 GROUP = "Team Alice"  # A is its only member
 B_GROUP = "Team Bob"  # B is its only member
@@ -112,12 +115,14 @@ async def snapshot(world: World) -> dict[str, Any]:
     key_check = await a.get("/v1/models", headers=a_key)
     return {
         "a.me": await json_of(a, "/api/auth/me"),
+        "a.avatar": (await a.get(f"/api/users/{ids['a_user']}/avatar")).content,
         "a.chats": await json_of(a, "/api/chats", params={"limit": 200}),
         "a.archived": await json_of(a, "/api/chats", params={"limit": 200, "archived": True}),
         "a.chat": await json_of(a, f"/api/chats/{ids['a_chat']}", params={"tree": True}),
         "a.preset": await json_of(a, f"/api/models/presets/{ids['a_preset']}"),
         "a.folders": await json_of(a, "/api/folders"),
         "a.tags": await json_of(a, "/api/tags"),
+        "a.shares": await json_of(a, "/api/shares"),
         "a.filed": await json_of(a, "/api/chats", params={"folder_id": ids["a_folder"]}),
         "a.groups": await json_of(a, "/api/groups/mine"),
         "a.keys": _without(await json_of(a, "/api/api-keys"), "last_used_at"),
@@ -179,6 +184,8 @@ async def _until(check: Any, what: str) -> None:
 async def _populate_a(world: World) -> None:
     a, ids, fake = world.client("a"), world.ids, world.fake
     ids["a_user"] = a.user["id"]  # type: ignore[attr-defined]
+    avatar = await a.put("/api/auth/me/avatar", content=A_AVATAR)
+    assert avatar.status_code == 200, avatar.text
     ids["a_chat"] = (await _created(a, "/api/chats", {"title": A_TITLE}))["id"]
     fake.script(chunks=[A_REPLY])
     first = await _send(world, a, ids["a_chat"], content=A_TEXT)
@@ -201,6 +208,7 @@ async def _populate_a(world: World) -> None:
     assert world.ctx.runner.is_running(ids["a_live"])
     fake.script(Reply())
     await _file_a_chat(world)
+    await _share_a_chat(world)
     preset = await _created(
         a,
         "/api/models/presets",
@@ -224,6 +232,17 @@ async def _file_a_chat(world: World) -> None:
     tagged = await a.put(f"/api/chats/{ids['a_filed']}/tags", json={"tags": [A_TAG]})
     assert tagged.status_code == 200, tagged.text
     ids["a_tag"] = (await json_of(a, "/api/tags"))[0]["id"]
+
+
+async def _share_a_chat(world: World) -> None:
+    """A's members-only link to their chat, and a link A made and revoked."""
+    a, ids = world.client("a"), world.ids
+    made = await _created(a, f"/api/chats/{ids['a_chat']}/shares", {"public": False})
+    ids["a_share"], ids["a_share_token"] = made["id"], made["token"]
+    revoked = await _created(a, f"/api/chats/{ids['a_chat']}/shares", {})
+    gone = await a.delete(f"/api/shares/{revoked['id']}")
+    assert gone.status_code == 204, gone.text
+    ids["a_revoked_token"] = revoked["token"]
 
 
 async def _populate_b(world: World) -> None:

@@ -11,7 +11,9 @@ from sqlalchemy import func, select, text
 
 from confide.db.tables import Base, UserKey
 from confide.errors import NotFound
+from confide.security import share_links
 from confide.security.sealing import SealError, content_aad, open_sealed
+from confide.services import shares as share_service
 from confide.services import users as user_service
 from confide.services.context import Context
 from confide.store import chats, keys, users
@@ -203,3 +205,42 @@ async def test_deleting_a_user_through_the_service_removes_their_key(ctx: Contex
 async def _cipher_of(ctx: Context, user_id: str) -> keys.UserCipher:
     async with ctx.db.read() as session:
         return await keys.cipher_for(session, ctx.sealer, user_id)
+
+
+async def test_a_share_keeps_neither_its_snapshot_nor_its_link_readable(ctx: Context) -> None:
+    """The snapshot is sealed with a key only the link gives; the link itself is stored as its
+    hash and sealed with the owner's data key: a database dump reads neither."""
+    alice = await make_user(ctx, "alice@example.com")
+    chat_id = await write_chat(ctx, alice, TITLE, MESSAGES)
+    made = await share_service.create_share(alice, ctx, chat_id, public=False)
+    token = share_links.decode_token(made.token)
+    assert token is not None
+    secrets = [TITLE.encode(), *(m.encode() for m in MESSAGES), made.token.encode(), token]
+    values = await every_value(ctx)
+    assert share_links.lookup_of(token) in [bytes(v) for v in values if isinstance(v, bytes)]
+    for value in values:
+        raw = value if isinstance(value, bytes) else str(value).encode()
+        for secret in secrets:
+            assert secret not in raw
+    if ctx.db.is_sqlite:
+        on_disk = _raw_files(ctx)
+        for secret in secrets:
+            assert secret not in on_disk
+    bob = await make_user(ctx, "bob@example.com")
+    shown = await share_service.view_shared(bob, ctx, made.token)
+    assert (shown.title, [m.content for m in shown.messages]) == (TITLE, MESSAGES)
+
+
+async def test_a_snapshot_copied_into_another_share_does_not_open(ctx: Context) -> None:
+    alice = await make_user(ctx, "alice@example.com")
+    chat_id = await write_chat(ctx, alice, TITLE, MESSAGES)
+    first = await share_service.create_share(alice, ctx, chat_id, public=False)
+    second = await share_service.create_share(alice, ctx, chat_id, public=False)
+    async with ctx.db.write() as session:
+        copy = (
+            "UPDATE shares SET snapshot = (SELECT snapshot FROM shares WHERE id = :s) WHERE id = :t"
+        )
+        await session.execute(text(copy), {"s": first.id, "t": second.id})
+    with pytest.raises(NotFound):  # the second link's key, the first share's ciphertext
+        await share_service.view_shared(alice, ctx, second.token)
+    assert (await share_service.view_shared(alice, ctx, first.token)).title == TITLE

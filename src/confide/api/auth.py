@@ -9,7 +9,7 @@ from pydantic import Field
 
 from confide.api.deps import Anyone, Ctx, IdPath, SignedIn, cookie_name
 from confide.api.schemas import Email, Name, Password, PublicModel, StrictModel, UserPublic
-from confide.services import accounts, instance, sessions
+from confide.services import accounts, instance, sessions, two_factor
 from confide.services.accounts import SignedIn as SignedInResult
 from confide.settings import Settings, SignupMode
 
@@ -25,6 +25,36 @@ class SignupIn(StrictModel):
 class LoginIn(StrictModel):
     email: str = Field(min_length=1, max_length=320)
     password: Password
+    code: str | None = Field(
+        default=None,
+        max_length=32,
+        description="For an account with two-factor on: the app's 6-digit code or a recovery "
+        "code. Without it such an account gets 401 with `reason: two_factor_required`.",
+    )
+
+
+class PasswordConfirm(StrictModel):
+    password: Password
+
+
+class CodeIn(StrictModel):
+    code: str = Field(min_length=1, max_length=32)
+
+
+class TwoFactorPublic(PublicModel):
+    enabled: bool
+    pending: bool = Field(description="Set-up started and not confirmed yet.")
+    recovery_codes_left: int
+
+
+class EnrolmentPublic(PublicModel):
+    secret: str = Field(description="Base32, for typing into an authenticator app.")
+    uri: str = Field(description="The otpauth:// URI the QR code holds.")
+    qr: list[str] = Field(description="The QR code: rows of '1' (dark) and '0' (light).")
+
+
+class RecoveryCodesPublic(PublicModel):
+    recovery_codes: list[str] = Field(description="Shown this once; each works one time.")
 
 
 class ProfileIn(StrictModel):
@@ -85,7 +115,9 @@ async def signup(body: SignupIn, principal: Anyone, ctx: Ctx, response: Response
 
 @router.post("/login", response_model=UserPublic)
 async def login(body: LoginIn, principal: Anyone, ctx: Ctx, response: Response) -> object:
-    signed = await accounts.login(principal, ctx, email=body.email, password=body.password)
+    signed = await accounts.login(
+        principal, ctx, email=body.email, password=body.password, code=body.code
+    )
     _set_session_cookie(response, ctx.settings, signed)
     return signed.user
 
@@ -141,3 +173,34 @@ async def revoke_session(session_id: IdPath, principal: SignedIn, ctx: Ctx) -> N
 async def revoke_other_sessions(principal: SignedIn, ctx: Ctx) -> Revoked:
     """End all my other sessions (this one stays signed in)."""
     return Revoked(revoked=await sessions.revoke_others(principal, ctx))
+
+
+@router.get("/two-factor", response_model=TwoFactorPublic)
+async def two_factor_status(principal: SignedIn, ctx: Ctx) -> object:
+    return await two_factor.status(principal, ctx)
+
+
+@router.post("/two-factor/setup", response_model=EnrolmentPublic)
+async def two_factor_setup(body: PasswordConfirm, principal: SignedIn, ctx: Ctx) -> object:
+    """Start turning two-factor on: a new secret for an authenticator app (needs the password)."""
+    return await two_factor.begin(principal, ctx, body.password)
+
+
+@router.post("/two-factor/confirm", response_model=RecoveryCodesPublic)
+async def two_factor_confirm(body: CodeIn, principal: SignedIn, ctx: Ctx) -> RecoveryCodesPublic:
+    """Finish turning it on with a first code from the app; answers the recovery codes."""
+    return RecoveryCodesPublic(recovery_codes=await two_factor.confirm(principal, ctx, body.code))
+
+
+@router.post("/two-factor/disable", status_code=204)
+async def two_factor_disable(body: PasswordConfirm, principal: SignedIn, ctx: Ctx) -> None:
+    await two_factor.disable(principal, ctx, body.password)
+
+
+@router.post("/two-factor/recovery-codes", response_model=RecoveryCodesPublic)
+async def two_factor_new_codes(
+    body: PasswordConfirm, principal: SignedIn, ctx: Ctx
+) -> RecoveryCodesPublic:
+    """Replace the recovery codes (the old ones stop working)."""
+    codes = await two_factor.new_recovery_codes(principal, ctx, body.password)
+    return RecoveryCodesPublic(recovery_codes=codes)

@@ -11,7 +11,7 @@ from fastapi import Depends, Path, Query, Request
 
 from confide.db.ids import is_id
 from confide.errors import BadRequest, Forbidden, Unauthorized
-from confide.services import sessions
+from confide.services import instance, sessions
 from confide.services.context import Context
 from confide.settings import Settings
 from confide.store.access import Client, Principal, Role, require_admin
@@ -80,8 +80,19 @@ async def member(principal: SignedIn) -> Principal:
 Member = Annotated[Principal, Depends(member)]
 
 
-async def admin(principal: Member) -> Principal:
+class AdminNeedsTwoFactor(Forbidden):
+    reason = "two_factor_required_for_admins"
+
+
+async def admin(principal: Member, ctx: Ctx) -> Principal:
     require_admin(principal)
+    if not principal.two_factor and not principal.system:
+        async with ctx.db.read() as session:
+            if await instance.admins_need_two_factor(ctx, session):
+                raise AdminNeedsTwoFactor(
+                    "This instance requires administrators to use two-factor authentication. "
+                    "Turn it on in Settings > Account first."
+                )
     return principal
 
 

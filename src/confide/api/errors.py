@@ -35,6 +35,7 @@ class ErrorBody(BaseModel):
 
     detail: str
     errors: list[Problem] | None = None  # 422 only: each invalid part
+    reason: str | None = None  # where a client acts on the cause ("two_factor_required")
     request_id: str | None = None  # 500 only: to find the details in the server log
 
 
@@ -97,7 +98,8 @@ async def on_confide_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, ConfideError):  # pragma: no cover - registered for ConfideError only
         return await on_unexpected(request, exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-    return answer(request, exc.status, exc.message, headers=headers)
+    extra = {"reason": exc.reason} if exc.reason else {}
+    return answer(request, exc.status, exc.message, headers=headers, **extra)
 
 
 async def on_provider_error(request: Request, exc: Exception) -> JSONResponse:

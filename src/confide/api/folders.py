@@ -45,6 +45,14 @@ class FolderPublic(PublicModel):
     parent_id: str | None
     created_at: datetime
     updated_at: datetime
+    chats: int = Field(
+        description="How many of my chats are directly in it (not in the folders inside it), "
+        "archived ones left out: the chats the sidebar lists when the folder is chosen."
+    )
+    archived_chats: int = Field(
+        description="How many of my archived chats are directly in it (deleting the folder "
+        "with its chats deletes these too)."
+    )
 
 
 class TagPublic(PublicModel):
@@ -55,7 +63,8 @@ class TagPublic(PublicModel):
 
 @router.get("", response_model=list[FolderPublic])
 async def list_folders(principal: Member, ctx: Ctx) -> list[FolderPublic]:
-    """All my folders, by name; build the tree from `parent_id`."""
+    """All my folders, by name, with how many of my chats each holds; build the tree from
+    `parent_id`."""
     return [FolderPublic.model_validate(f) for f in await folders.list_folders(principal, ctx)]
 
 

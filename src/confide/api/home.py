@@ -23,7 +23,7 @@ METHODS = ["GET", "HEAD"]
 # Paths the app handles in the browser. Listed one by one so that no catch-all can ever
 # shadow /api, /v1, /healthz, /readyz or the API docs.
 PAGES = ("/", "/login", "/signup", "/pending", "/archived", "/settings", "/admin")
-SUBPAGES = ("/c/{chat_id}", "/settings/{rest:path}", "/admin/{rest:path}")
+SUBPAGES = ("/c/{chat_id}", "/s/{token}", "/settings/{rest:path}", "/admin/{rest:path}")
 ASSET_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from pydantic import Field, StrictBool
 
 from confide.api.deps import Admin, Ctx
-from confide.api.schemas import PublicModel, StrictModel
+from confide.api.schemas import PatchModel, PublicModel
 from confide.services import instance
 from confide.settings import SignupMode
 
@@ -14,11 +15,21 @@ router = APIRouter(prefix="/api/settings", tags=["settings (admin)"])
 
 class InstancePublic(PublicModel):
     signup_mode: SignupMode
-    signup_mode_locked: bool
+    signup_mode_locked: bool = Field(description="Set by CONFIDE_SIGNUP_MODE: read-only here.")
+    public_shares: bool = Field(
+        description="Share links marked public open for anyone, signed in or not; when false, "
+        "every share link needs a signed-in member of this instance."
+    )
+    public_shares_locked: bool = Field(description="Set by CONFIDE_PUBLIC_SHARES: read-only here.")
+    admins_need_two_factor: bool = Field(
+        description="Admin pages and admin API calls refuse an admin without two-factor on."
+    )
 
 
-class InstanceUpdate(StrictModel):
-    signup_mode: SignupMode
+class InstanceUpdate(PatchModel):
+    signup_mode: SignupMode | None = None
+    public_shares: StrictBool | None = None
+    admins_need_two_factor: StrictBool | None = None
 
 
 @router.get("", response_model=InstancePublic)
@@ -28,5 +39,12 @@ async def get_settings(principal: Admin, ctx: Ctx) -> object:
 
 @router.patch("", response_model=InstancePublic)
 async def update_settings(body: InstanceUpdate, principal: Admin, ctx: Ctx) -> object:
-    """Change the sign-up mode (refused when CONFIDE_SIGNUP_MODE sets it)."""
-    return await instance.set_signup_mode(principal, ctx, body.signup_mode)
+    """Change the sign-up mode and/or whether share links can be public (each refused when
+    its environment variable sets it)."""
+    return await instance.update(
+        principal,
+        ctx,
+        signup_mode=body.signup_mode,
+        public_shares=body.public_shares,
+        admins_need_two_factor=body.admins_need_two_factor,
+    )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -86,7 +86,8 @@ class SecurityHeadersMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                headers["content-security-policy"] = CSP
+                if "content-security-policy" not in headers:  # a route's own is stricter
+                    headers["content-security-policy"] = CSP
                 headers["x-content-type-options"] = "nosniff"
                 headers["referrer-policy"] = "no-referrer"
                 headers["x-frame-options"] = "DENY"
@@ -104,31 +105,37 @@ class SecurityHeadersMiddleware:
 
 class BodyTooLarge(HTTPException):
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"The request body is larger than the limit of {limit} bytes.")
+        size = f"{limit / 1024**2:g} MiB" if limit >= 1024**2 else f"{limit} bytes"
+        super().__init__(413, f"The request body is larger than the limit of {size}.")
 
 
 class BodyLimitMiddleware:
-    """Refuses bodies over the limit: at once by Content-Length, else while they stream in."""
+    """Refuses bodies over the limit: at once by Content-Length, else while they stream in.
+    `larger` gives some paths (file imports) a limit of their own."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope["path"], self.max_bytes)
         length = Headers(scope=scope).get("content-length")
         if length is not None:
             if not length.isdigit():
                 await send_json(send, 400, "The Content-Length header is not a number.")
                 return
-            if int(length) > self.max_bytes:
-                await send_json(send, 413, BodyTooLarge(self.max_bytes).detail)
+            if int(length) > limit:
+                await send_json(send, 413, BodyTooLarge(limit).detail)
                 return
-        await self.app(scope, self._counting(receive), send)
+        await self.app(scope, self._counting(receive, limit), send)
 
-    def _counting(self, receive: Receive) -> Receive:
+    def _counting(self, receive: Receive, limit: int) -> Receive:
         seen = 0
 
         async def counted() -> Message:
@@ -136,24 +143,28 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if seen > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         return counted
 
 
 class RequestGuardMiddleware:
-    """No NUL characters in addresses; for unsafe methods: JSON (or multipart) bodies only,
-    and CSRF checks for browsers.
+    """No NUL characters in addresses; for unsafe methods: JSON (or multipart) bodies only
+    (except on the `raw_bodies` paths, whose routes check the bytes themselves, like a
+    profile picture upload), and CSRF checks for browsers.
 
     A request that does not carry an `Authorization` header may be riding on the session
     cookie, so it must send the `X-Confide-CSRF` header (which a cross-site form or a simple
     cross-origin request cannot add) and, when the browser names an Origin, come from ours.
     """
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(
+        self, app: ASGIApp, settings: Settings, raw_bodies: frozenset[str] = frozenset()
+    ) -> None:
         self.app = app
+        self.raw_bodies = raw_bodies  # paths whose route reads and checks any body itself
         self.trusted = {
             settings.public_origin,
             *(o.lower().rstrip("/") for o in settings.cors_origins),
@@ -170,7 +181,8 @@ class RequestGuardMiddleware:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        problem = _content_type_problem(headers) or self._csrf_problem(scope, headers)
+        problem = None if scope["path"] in self.raw_bodies else _content_type_problem(headers)
+        problem = problem or self._csrf_problem(scope, headers)
         if problem:
             await send_json(send, *problem)
             return

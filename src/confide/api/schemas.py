@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Generic, Self, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from confide.services.accounts import clean_name, normalize_email
 
@@ -75,3 +83,19 @@ class UserPublic(PublicModel):
     role: str
     disabled: bool
     created_at: datetime
+    avatar_at: datetime | None = Field(default=None, exclude=True)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="The profile picture (same origin; the `v` changes with the picture), "
+        "or null when there is none."
+    )
+    @property
+    def avatar_url(self) -> str | None:
+        if self.avatar_at is None:
+            return None
+        return f"/api/users/{self.id}/avatar?v={avatar_stamp(self.avatar_at)}"
+
+
+def avatar_stamp(at: datetime) -> str:
+    """A profile picture's version: its time set, in milliseconds (its URL's `v`, its ETag)."""
+    return str(int(at.timestamp() * 1000))

@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -53,8 +54,43 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     password_hash: Mapped[str] = mapped_column(String(255))
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Signing in takes a code from an authenticator app too (the secret is in two_factor).
+    two_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When the profile picture was last set (the picture is in `avatars`); null: none.
+    avatar_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TwoFactor(Base):
+    """A user's authenticator (TOTP) enrolment. `secret` is sealed with their data key;
+    `recovery` holds SHA-256 hashes of the unused recovery codes, never the codes."""
+
+    __tablename__ = "two_factor"
+
+    user_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret: Mapped[bytes] = mapped_column(LargeBinary)
+    confirmed_at: Mapped[datetime | None]
+    last_step: Mapped[int] = mapped_column(BigInteger, default=0)  # no code is accepted twice
+    recovery: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Avatar(Base):
+    """A user's profile picture: PNG, JPEG or WebP, checked on upload (security/images.py).
+    Not sealed: like a name, other members of the instance see it. Kept out of `users`, which
+    every request loads."""
+
+    __tablename__ = "avatars"
+
+    user_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class UserKey(Base):
@@ -157,6 +193,7 @@ class Chat(Base):
     __table_args__ = (
         Index("ix_chats_user_id_updated_at", "user_id", "updated_at"),
         Index("ix_chats_folder_id_updated_at", "folder_id", "updated_at"),
+        UniqueConstraint("user_id", "import_key"),
     )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -166,8 +203,29 @@ class Chat(Base):
     current_leaf_id: Mapped[str | None] = mapped_column(ID)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Keyed HMAC of where an imported chat came from (format + its id there): importing
+    # the same file twice finds it instead of writing a duplicate. None for chats made here.
+    import_key: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Share(Base):
+    """A read-only snapshot of a chat behind a link. `snapshot` is sealed with a key derived
+    from the link's secret, which the server keeps only as `lookup` (its SHA-256) and as
+    `link` (sealed with the owner's data key, so the owner can list it again)."""
+
+    __tablename__ = "shares"
+    __table_args__ = (Index("ix_shares_user_id_created_at", "user_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    chat_id: Mapped[str] = mapped_column(ID, ForeignKey("chats.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"))
+    lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    public: Mapped[bool] = mapped_column(Boolean)
+    snapshot: Mapped[bytes] = mapped_column(LargeBinary)
+    link: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ChatTag(Base):
@@ -185,6 +243,14 @@ class Message(Base):
     """One message in a chat's tree; branches are siblings under one parent. Content is sealed."""
 
     __tablename__ = "messages"
+    __table_args__ = (  # only "find the streaming ones" asks by status: index only those
+        Index(
+            "ix_messages_streaming",
+            "status",
+            sqlite_where=text("status = 'streaming'"),
+            postgresql_where=text("status = 'streaming'"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     chat_id: Mapped[str] = mapped_column(ID, ForeignKey("chats.id", ondelete="CASCADE"), index=True)
@@ -194,7 +260,7 @@ class Message(Base):
     role: Mapped[str] = mapped_column(String(16))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     model: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="complete", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="complete")
     finish_reason: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(String(500))
     usage: Mapped[dict[str, Any] | None]
@@ -216,22 +282,34 @@ class SearchDoc(Base):
     chat_id: Mapped[str] = mapped_column(
         ID, ForeignKey("chats.id", ondelete="CASCADE"), unique=True
     )
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), index=True)
 
 
-class SearchTerm(Base):
-    """One posting of the blind index: the keyed HMAC of a term (or a term's prefix) that
-    occurs in a chat. Never the term itself."""
+class SearchFresh(Base):
+    """A posting of the blind index not yet merged into blocks: a 32-bit keyed hash of a term
+    (or a term's prefix) that occurs in a doc. Never the term itself."""
 
-    __tablename__ = "search_terms"
-    __table_args__ = (
-        Index("ix_search_terms_doc", "doc"),
-        {"sqlite_with_rowid": False},
+    __tablename__ = "search_fresh"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
+
+    term: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    doc: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class SearchBlock(Base):
+    """Up to 4,096 doc ids holding one term hash of one user, compressed
+    (store/postings.py); `block` is the first of them, `n` how many."""
+
+    __tablename__ = "search_blocks"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
+
+    user_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-
-    term: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    doc: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("search_docs.id", ondelete="CASCADE"), primary_key=True
-    )
+    term: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    block: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer)
+    docs: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class SystemKey(Base):

@@ -10,6 +10,10 @@ Two levels of keys:
 
 Associated data binds a ciphertext to its place (table, column, row id and owner), so a
 ciphertext copied into another row, column or user's data fails to open.
+
+Format: one version byte, the nonce, then AES-GCM's output; the version byte is part of the
+associated data. Version 1 seals the plaintext as it is; version 2 seals it raw-deflated
+(used for text when that makes it smaller; see SECURITY.md on what lengths then say).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import binascii
 import os
 import secrets
 import stat
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +31,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 FORMAT_V1 = b"\x01"
+FORMAT_DEFLATED = b"\x02"
+COMPRESS_FROM = 64  # bytes: shorter plaintext is never compressed
 NONCE_BYTES = 12
 KEY_BYTES = 32
 KEYFILE_HEADER = (
@@ -156,19 +163,37 @@ class Sealer:
         )
 
 
-def seal(key: bytes, aad: bytes, plaintext: bytes) -> bytes:
-    nonce = secrets.token_bytes(NONCE_BYTES)
-    return FORMAT_V1 + nonce + AESGCM(key).encrypt(nonce, plaintext, FORMAT_V1 + aad)
+def seal(key: bytes, aad: bytes, plaintext: bytes, *, compress: bool = False) -> bytes:
+    """Encrypt `plaintext`; with `compress`, deflated first when that makes it smaller."""
+    return seal_with(AESGCM(key), aad, plaintext, compress=compress)
 
 
 def open_sealed(key: bytes, aad: bytes, blob: bytes) -> bytes:
-    if len(blob) < 1 + NONCE_BYTES + 16 or blob[:1] != FORMAT_V1:
+    return open_with(AESGCM(key), aad, blob)
+
+
+def seal_with(aead: AESGCM, aad: bytes, plaintext: bytes, *, compress: bool = False) -> bytes:
+    """`seal` with a key already set up (a cipher that seals many values keeps one)."""
+    form, body = FORMAT_V1, plaintext
+    if compress and len(plaintext) >= COMPRESS_FROM:
+        packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+        packed = packer.compress(plaintext) + packer.flush()
+        if len(packed) < len(plaintext):
+            form, body = FORMAT_DEFLATED, packed
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    return form + nonce + aead.encrypt(nonce, body, form + aad)
+
+
+def open_with(aead: AESGCM, aad: bytes, blob: bytes) -> bytes:
+    form = blob[:1]
+    if len(blob) < 1 + NONCE_BYTES + 16 or form not in (FORMAT_V1, FORMAT_DEFLATED):
         raise SealError("not a sealed value")
     nonce, body = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
     try:
-        return AESGCM(key).decrypt(nonce, body, FORMAT_V1 + aad)
+        plaintext = aead.decrypt(nonce, body, form + aad)
     except InvalidTag:
         raise SealError("sealed value does not open here") from None
+    return zlib.decompress(plaintext, -15) if form == FORMAT_DEFLATED else plaintext
 
 
 def content_aad(table: str, column: str, row_id: str, owner_id: str) -> bytes:

@@ -17,7 +17,7 @@ from confide.db.types import utcnow
 from confide.errors import BadRequest, Conflict, Forbidden, RateLimited, Unauthorized
 from confide.security.passwords import PasswordRejected, check_password_rules
 from confide.security.tokens import new_session_token, token_hash
-from confide.services import instance
+from confide.services import instance, two_factor
 from confide.services.audit import record
 from confide.services.context import Context
 from confide.settings import SignupMode
@@ -134,8 +134,11 @@ async def _open_session(
     return token, row.id
 
 
-async def login(principal: Principal, ctx: Context, *, email: str, password: str) -> SignedIn:
-    """Check credentials and open a session; the same error for an unknown account."""
+async def login(
+    principal: Principal, ctx: Context, *, email: str, password: str, code: str | None = None
+) -> SignedIn:
+    """Check credentials (and the second factor, for an account that has it on) and open a
+    session; the same error for an unknown account."""
     email = email.strip().lower()
     hit_limit(ctx, f"login:ip:{principal.client.ip}", ctx.settings.login_rate_per_ip)
     hit_limit(ctx, f"login:account:{email}", ctx.settings.login_rate_per_account)
@@ -148,10 +151,17 @@ async def login(principal: Principal, ctx: Context, *, email: str, password: str
     if user.disabled:
         await _record_failure(principal, ctx, user, "disabled")
         raise Forbidden("This account is disabled. Ask an admin.")
-    return await _finish_login(principal, ctx, user, password)
+    try:
+        return await _finish_login(principal, ctx, user, password, code)
+    except Unauthorized as exc:
+        if exc.reason != two_factor.CodeRequired.reason:
+            await _record_failure(principal, ctx, user, "two_factor")
+        raise
 
 
-async def _finish_login(principal: Principal, ctx: Context, user: User, password: str) -> SignedIn:
+async def _finish_login(
+    principal: Principal, ctx: Context, user: User, password: str, code: str | None
+) -> SignedIn:
     new_hash = None
     if ctx.hasher.needs_rehash(user.password_hash):
         new_hash = await asyncio.to_thread(ctx.hasher.hash, password)
@@ -159,6 +169,8 @@ async def _finish_login(principal: Principal, ctx: Context, user: User, password
         fresh = await users.get(session, user.id)
         if fresh is None:
             raise Unauthorized(WRONG_CREDENTIALS)
+        if fresh.two_factor:
+            await two_factor.check_code(session, principal, ctx, fresh, code)
         if new_hash:
             fresh.password_hash = new_hash
         token, session_id = await _open_session(principal, ctx, session, fresh)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confide.db.tables import Chat, Message, Tag
 from confide.errors import NotFound
 from confide.services import audit
+from confide.services import postings as posting_service
 from confide.services.context import Context
 from confide.store import chats, folders, keys, search, tags
 from confide.store.access import Principal
@@ -108,9 +109,9 @@ async def create_chat(
     async with ctx.db.write() as session:
         cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
         await _check_folder(session, principal, folder_id)
-        chat = await chats.create_chat(session, principal, cipher, title or DEFAULT_TITLE)
-        chat.folder_id = folder_id
-        await session.flush()
+        chat = await chats.create_chat(
+            session, principal, cipher, title or DEFAULT_TITLE, folder_id=folder_id
+        )
         await search.add_text(session, cipher, chat.id, title or DEFAULT_TITLE)
         return summary(chat, cipher)
 
@@ -209,6 +210,8 @@ async def bulk(
         else:
             _flag(rows, action)
     stop_replies(ctx, running)
+    if action == "delete":
+        posting_service.compact_later(ctx, principal, len(ids))
     return len(ids)
 
 
@@ -224,6 +227,7 @@ async def delete_all(principal: Principal, ctx: Context) -> int:
     """Delete every chat of mine (with their messages, tags and replies still running)."""
     async with ctx.db.write() as session:
         ids = await chats.all_chat_ids(session, principal)
+        await posting_service.purge(session, principal.uid)
         running = await delete_chats(session, principal, ids)
         await audit.record(session, principal, "chats.delete_all", chats=len(ids))
     stop_replies(ctx, running)

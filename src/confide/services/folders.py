@@ -14,6 +14,7 @@ from typing import Literal
 from confide.db.tables import Folder
 from confide.errors import BadRequest, Conflict
 from confide.services import chats as chat_service
+from confide.services import postings as posting_service
 from confide.services.context import Context
 from confide.store import folders, keys
 from confide.store.access import Principal
@@ -31,18 +32,24 @@ class FolderView:
     parent_id: str | None
     created_at: datetime
     updated_at: datetime
+    chats: int = 0  # directly in it, not archived
+    archived_chats: int = 0  # directly in it, archived
 
 
-def _view(folder: Folder, cipher: UserCipher) -> FolderView:
+def _view(folder: Folder, cipher: UserCipher, counts: tuple[int, int] = (0, 0)) -> FolderView:
     name = folders.folder_name(folder, cipher)
-    return FolderView(folder.id, name, folder.parent_id, folder.created_at, folder.updated_at)
+    times = (folder.created_at, folder.updated_at)
+    return FolderView(folder.id, name, folder.parent_id, *times, *counts)
 
 
 async def list_folders(principal: Principal, ctx: Context) -> list[FolderView]:
+    """My folders by name, each with how many of my chats are directly in it."""
     async with ctx.db.read() as session:
         rows = await folders.all_folders(session, principal)
+        counts = await folders.chat_counts(session, principal)
         cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
-    return sorted((_view(f, cipher) for f in rows), key=lambda f: (f.name.casefold(), f.id))
+    views = (_view(f, cipher, counts.get(f.id, (0, 0))) for f in rows)
+    return sorted(views, key=lambda f: (f.name.casefold(), f.id))
 
 
 async def create_folder(
@@ -80,7 +87,8 @@ async def update_folder(
                 await folders.get_folder(session, principal, parent_id)
             _move(await folders.all_folders(session, principal), folder, parent_id)
         await session.flush()
-        return _view(folder, cipher)
+        counts = await folders.chat_counts(session, principal, folder.id)
+        return _view(folder, cipher, counts.get(folder.id, (0, 0)))
 
 
 def _move(rows: list[Folder], folder: Folder, parent_id: str | None) -> None:
@@ -100,13 +108,16 @@ async def delete_folder(
         folder = await folders.get_folder(session, principal, folder_id)
         doomed = subtree(await folders.all_folders(session, principal), {folder.id})
         running: list[str] = []
+        deleted = 0
         if chats_go == "delete":
             ids = await folders.chats_in(session, principal, doomed)
             running = await chat_service.delete_chats(session, principal, ids)
+            deleted = len(ids)
         else:
             await folders.move_chats(session, principal, doomed, folder.parent_id)
         await folders.delete_folders(session, principal, doomed)
     chat_service.stop_replies(ctx, running)
+    posting_service.compact_later(ctx, principal, deleted)
 
 
 def _parents(rows: list[Folder]) -> dict[str, str | None]:

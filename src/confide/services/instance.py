@@ -1,4 +1,5 @@
-"""Instance-wide settings an admin changes at run time; the environment always wins."""
+"""Instance-wide settings an admin changes at run time (the sign-up mode, whether share links
+can be public); the environment always wins."""
 
 from __future__ import annotations
 
@@ -14,12 +15,17 @@ from confide.store import instance_settings, users
 from confide.store.access import Principal, require_admin
 
 SIGNUP_KEY = "signup"
+PUBLIC_SHARES_KEY = "public_shares"
+ADMIN_TWO_FACTOR_KEY = "admin_two_factor"
 
 
 @dataclass(frozen=True)
 class InstanceView:
     signup_mode: SignupMode
     signup_mode_locked: bool  # set by CONFIDE_SIGNUP_MODE, so the admin cannot change it
+    public_shares: bool  # share links may be opened by anyone, signed in or not
+    public_shares_locked: bool  # set by CONFIDE_PUBLIC_SHARES
+    admins_need_two_factor: bool  # admin pages refuse an admin without two-factor on
 
 
 @dataclass(frozen=True)
@@ -44,18 +50,65 @@ async def signup_mode(ctx: Context, session: AsyncSession) -> SignupMode:
     return ctx.settings.signup_mode
 
 
+async def public_shares_allowed(ctx: Context, session: AsyncSession) -> bool:
+    """Whether share links marked public open for visitors who are not signed in."""
+    if ctx.settings.explicitly_set("public_shares"):
+        return ctx.settings.public_shares
+    stored = await instance_settings.get(session, PUBLIC_SHARES_KEY)
+    if stored and isinstance(stored.get("allowed"), bool):
+        return bool(stored["allowed"])
+    return ctx.settings.public_shares
+
+
+async def admins_need_two_factor(ctx: Context, session: AsyncSession) -> bool:
+    stored = await instance_settings.get(session, ADMIN_TWO_FACTOR_KEY)
+    return bool(stored and stored.get("required") is True)
+
+
+async def _view(ctx: Context, session: AsyncSession) -> InstanceView:
+    return InstanceView(
+        await signup_mode(ctx, session),
+        ctx.settings.explicitly_set("signup_mode"),
+        await public_shares_allowed(ctx, session),
+        ctx.settings.explicitly_set("public_shares"),
+        await admins_need_two_factor(ctx, session),
+    )
+
+
 async def view(principal: Principal, ctx: Context) -> InstanceView:
     require_admin(principal)
     async with ctx.db.read() as session:
-        mode = await signup_mode(ctx, session)
-    return InstanceView(mode, ctx.settings.explicitly_set("signup_mode"))
+        return await _view(ctx, session)
 
 
-async def set_signup_mode(principal: Principal, ctx: Context, mode: SignupMode) -> InstanceView:
+async def update(
+    principal: Principal,
+    ctx: Context,
+    *,
+    signup_mode: SignupMode | None = None,
+    public_shares: bool | None = None,
+    admins_need_two_factor: bool | None = None,
+) -> InstanceView:
+    """Change what is given (refused for a setting the environment sets)."""
     require_admin(principal)
-    if ctx.settings.explicitly_set("signup_mode"):
+    if admins_need_two_factor and not principal.two_factor:
+        raise Conflict(
+            "Turn on two-factor authentication for your own account first (Settings > "
+            "Account), or this would lock you out of the admin pages."
+        )
+    if signup_mode is not None and ctx.settings.explicitly_set("signup_mode"):
         raise Conflict("The sign-up mode is set by CONFIDE_SIGNUP_MODE; change it there.")
+    if public_shares is not None and ctx.settings.explicitly_set("public_shares"):
+        raise Conflict("Public share links are set by CONFIDE_PUBLIC_SHARES; change it there.")
     async with ctx.db.write() as session:
-        await instance_settings.put(session, SIGNUP_KEY, {"mode": mode.value})
-        await record(session, principal, "admin.signup_mode", mode=mode.value)
-    return InstanceView(mode, False)
+        if signup_mode is not None:
+            await instance_settings.put(session, SIGNUP_KEY, {"mode": signup_mode.value})
+            await record(session, principal, "admin.signup_mode", mode=signup_mode.value)
+        if public_shares is not None:
+            await instance_settings.put(session, PUBLIC_SHARES_KEY, {"allowed": public_shares})
+            await record(session, principal, "admin.public_shares", allowed=public_shares)
+        if admins_need_two_factor is not None:
+            required = admins_need_two_factor
+            await instance_settings.put(session, ADMIN_TWO_FACTOR_KEY, {"required": required})
+            await record(session, principal, "admin.require_two_factor", required=required)
+        return await _view(ctx, session)

@@ -1,7 +1,8 @@
 """Search over a user's chats while their text stays sealed.
 
 Writing: every title and message is cut into normalized terms whose keyed hashes (and those of
-their 3- and 5-character prefixes) are added to the chat's postings (store/search.py).
+their 3- and 5-character prefixes) are added to the chat's postings (store/search.py). They
+land as fresh rows, which services/postings.py merges into compressed blocks.
 Searching: the query's terms are hashed the same way; the index yields candidate chats, newest
 first; each candidate is opened for its owner and checked against the real text, which also
 gives the snippet. So a stale posting (a renamed title, a deleted message) never shows.

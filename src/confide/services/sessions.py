@@ -98,6 +98,7 @@ def _principal(
         role=Role(user.role),
         session_id=session_id,
         api_key_id=api_key_id,
+        two_factor=user.two_factor,
     )
 
 

@@ -12,7 +12,7 @@ from confide.db.tables import User
 from confide.errors import Conflict, NotFound
 from confide.services.audit import record
 from confide.services.context import Context
-from confide.store import sessions, users
+from confide.store import postings, sessions, users
 from confide.store.access import AUTH, Principal, Role, require_admin
 
 
@@ -98,6 +98,7 @@ async def delete(principal: Principal, ctx: Context, user_id: str) -> None:
     async with ctx.db.write() as session:
         user = await _existing(session, user_id)
         await _guard_last_admin(session, user, deleting=True)
+        await postings.purge(session, user.id)
         await users.remove(session, user.id)
         await record(
             session, principal, "admin.user_deleted", target_type="user", target_id=user_id

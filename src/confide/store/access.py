@@ -45,6 +45,7 @@ class Principal:
     session_id: str | None = None
     api_key_id: str | None = None
     system: bool = False
+    two_factor: bool = False  # the account signs in with a second factor
 
     @classmethod
     def anonymous(cls, client: Client) -> Principal:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, tuple_, update
+from sqlalchemy import bindparam, delete, literal_column, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from confide.db.ids import new_id
 from confide.db.tables import Base, Chat, ChatTag, Message
@@ -22,6 +23,11 @@ from confide.store.access import Principal, get_owned, owned_by
 from confide.store.keys import UserCipher
 
 STREAMING = "streaming"
+# A constant SQL literal, as ix_messages_streaming's WHERE clause has it: SQLite uses a partial
+# index only for a query whose condition it can match at prepare time.
+STREAMING_LITERAL: ColumnElement[str] = literal_column("'streaming'")
+_ADDED = "confide_added_messages"  # session.info: messages added in this unit of work, by id
+_ADDED_CHATS = "confide_added_chats"  # session.info: chats created in this unit of work, by id
 
 
 @dataclass(frozen=True)
@@ -49,15 +55,34 @@ class ChatFilter:
 
 
 async def create_chat(
-    session: AsyncSession, principal: Principal, cipher: UserCipher, title: str
+    session: AsyncSession,
+    principal: Principal,
+    cipher: UserCipher,
+    title: str,
+    *,
+    folder_id: str | None = None,
 ) -> Chat:
-    chat_id = new_id()
+    """A new chat, added to the session (written at its next flush, with its messages)."""
+    chat_id, now = new_id(), utcnow()
     chat = Chat(
-        id=chat_id, user_id=principal.uid, title=cipher.seal("chats", "title", chat_id, title)
+        id=chat_id,
+        user_id=principal.uid,
+        title=cipher.seal("chats", "title", chat_id, title),
+        folder_id=folder_id,
+        pinned=False,
+        archived=False,
+        created_at=now,
+        updated_at=now,
     )
     session.add(chat)
-    await session.flush()
+    session.info.setdefault(_ADDED_CHATS, {})[chat_id] = chat
     return chat
+
+
+def created_here(session: AsyncSession, chat_id: str) -> Chat | None:
+    """The chat, if this unit of work created it (so nothing else refers to it yet)."""
+    found: Chat | None = session.info.get(_ADDED_CHATS, {}).get(chat_id)
+    return found
 
 
 async def get_chat(session: AsyncSession, principal: Principal, chat_id: str) -> Chat:
@@ -165,12 +190,16 @@ async def add_message(
     model: str | None = None,
     status: str = "complete",
 ) -> Message:
-    """Append a message to a chat the caller holds; the parent must be in the same chat."""
+    """Append a message to a chat the caller holds; the parent must be in the same chat.
+
+    The row is written at the session's next flush (a query, or the commit), so many
+    messages go in one statement."""
+    added: dict[str, Message] = session.info.setdefault(_ADDED, {})
     if parent_id is not None:
-        parent = await session.get(Message, parent_id)
+        parent = added.get(parent_id) or await session.get(Message, parent_id)
         if parent is None or parent.chat_id != chat.id:
             raise NotFound("Parent message not found.")
-    message_id = new_id()
+    message_id, now = new_id(), utcnow()
     message = Message(
         id=message_id,
         chat_id=chat.id,
@@ -179,11 +208,13 @@ async def add_message(
         content=cipher.seal("messages", "content", message_id, content),
         model=model,
         status=status,
+        created_at=now,
+        updated_at=now,
     )
     session.add(message)
+    added[message_id] = message
     chat.current_leaf_id = message_id
-    chat.updated_at = utcnow()
-    await session.flush()
+    chat.updated_at = now
     return message
 
 
@@ -244,7 +275,7 @@ async def interrupt_streaming(session: AsyncSession) -> int:
     """On start: replies left `streaming` by a stopped server become `interrupted`."""
     query = (
         update(Message)
-        .where(Message.status == STREAMING)
+        .where(Message.status == STREAMING_LITERAL)  # not a bound parameter: the partial index
         .values(status="interrupted", finish_reason="interrupted", updated_at=utcnow())
     )
     return int(getattr(await session.execute(query), "rowcount", 0))

@@ -26,6 +26,22 @@ async def count(session: AsyncSession, principal: Principal) -> int:
     return int(await session.scalar(query) or 0)
 
 
+async def chat_counts(
+    session: AsyncSession, principal: Principal, folder_id: str | None = None
+) -> dict[str, tuple[int, int]]:
+    """Per folder of the user (or only `folder_id`): how many of the user's chats are directly
+    in it, as (not archived, archived). Folders without chats are left out. One grouped query."""
+    archived = func.count().filter(Chat.archived.is_(True))
+    in_folder = Chat.folder_id.is_not(None) if folder_id is None else Chat.folder_id == folder_id
+    query = (
+        select(Chat.folder_id, func.count() - archived, archived)
+        .where(owned_by(principal, Chat.user_id), in_folder)
+        .group_by(Chat.folder_id)
+    )
+    rows = (await session.execute(query)).all()
+    return {str(folder_id): (int(shown), int(hidden)) for folder_id, shown, hidden in rows}
+
+
 def add_folder(
     session: AsyncSession,
     principal: Principal,

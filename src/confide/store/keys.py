@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hmac
+from dataclasses import dataclass, field
 from functools import cached_property
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.tables import SystemKey, UserKey
 from confide.errors import NotFound
 from confide.security import blind
-from confide.security.sealing import Sealer, WrappedKey, content_aad, open_sealed, seal
+from confide.security.sealing import Sealer, WrappedKey, content_aad, open_with, seal_with
+
+BLIND_CACHE = 50_000  # blind values a cipher remembers, at most
 
 
 @dataclass(frozen=True)
@@ -20,22 +24,36 @@ class UserCipher:
 
     owner_id: str
     dek: bytes
+    # Blind values already computed with this cipher (it lives for one unit of work): words
+    # repeat, and a dictionary lookup is cheaper than an HMAC.
+    _blinded: dict[tuple[str, str], int] = field(default_factory=dict, compare=False, repr=False)
 
     def seal(self, table: str, column: str, row_id: str, text: str) -> bytes:
         aad = content_aad(table, column, row_id, self.owner_id)
-        return seal(self.dek, aad, text.encode("utf-8"))
+        return seal_with(self._aead, aad, text.encode("utf-8"), compress=True)
 
     def open(self, table: str, column: str, row_id: str, blob: bytes) -> str:
         aad = content_aad(table, column, row_id, self.owner_id)
-        return open_sealed(self.dek, aad, blob).decode("utf-8")
+        return open_with(self._aead, aad, blob).decode("utf-8")
 
     @cached_property
-    def _index_key(self) -> bytes:
-        return blind.index_key(self.dek)
+    def _aead(self) -> AESGCM:
+        return AESGCM(self.dek)
+
+    @cached_property
+    def _index_mac(self) -> hmac.HMAC:
+        return blind.keyed(blind.index_key(self.dek))
 
     def blind(self, value: str, *, kind: str = "t") -> int:
         """The blind-index value of an already normalized `value` (see security/blind.py)."""
-        return blind.digest(self._index_key, value, kind=kind)
+        found = self._blinded.get((kind, value))
+        if found is None:
+            if len(self._blinded) >= BLIND_CACHE:
+                self._blinded.clear()
+            found = self._blinded[kind, value] = blind.digest_with(
+                self._index_mac, value, kind=kind
+            )
+        return found
 
 
 PG_KEYS_LOCK = 0x0C0FEE  # wrapping (shared) vs. master key rotation (exclusive)
