@@ -93,10 +93,12 @@ def test_titles_and_names_on_every_screen(browser: Browser, server: Server) -> N
             ("/admin", "Users"),
             ("/admin/connections", "Connections"),
             ("/admin/presets", "Presets"),
-            ("/admin/instance", "Sign-up"),
+            ("/admin/instance", "Sign-up and sharing"),
             ("/admin/audit", "Audit log"),
         ]:
             page.goto(path)
             expect(page).to_have_title(f"Admin · {section} · Confide")
             expect(page.get_by_role("heading", level=1)).to_be_visible()
+            if path == "/admin/instance":  # its controls arrive with the settings
+                expect(page.get_by_role("radio").first).to_be_visible()
             assert_accessible(page)

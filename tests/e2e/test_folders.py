@@ -301,12 +301,18 @@ def furnish(tab: Tab) -> str:
     work = make_folder(tab, "Work")
     clients = make_folder(tab, "Clients", work)
     make_folder(tab, "Acme", clients)
-    make_folder(tab, "Recipes")
+    recipes = make_folder(tab, "Recipes")
     make_folder(tab, "A folder with a rather long name to see it cut off")
-    make_chat(tab, "Quarterly report outline", work)
-    make_chat(tab, "Sourdough starter schedule")
+    report = make_chat(tab, "Quarterly report outline", work)
+    make_chat(tab, "Hiring plan", work)
+    make_chat(tab, "Sourdough starter schedule", recipes)
     trip = make_chat(tab, "Trip to Lisbon")
-    for chat_id, tags in [(trip, ["travel", "2026"]), (make_chat(tab, "Fix the CI"), ["work"])]:
+    tagged = [
+        (report, ["work", "finance", "q3"]),
+        (trip, ["travel", "2026"]),
+        (make_chat(tab, "Fix the CI"), ["work"]),
+    ]
+    for chat_id, tags in tagged:
         call(tab, "PUT", f"/api/chats/{chat_id}/tags", {"tags": tags})
     return trip
 
@@ -320,7 +326,7 @@ def test_sidebar_screenshots(browser: Browser, server: Server, scheme: str) -> N
         trip = furnish(tab)
         page.goto(f"/c/{trip}")
         folders = page.get_by_role("list", name="Folders")
-        expect(folders.get_by_role("button", name="Work", exact=True)).to_be_visible()
+        expect(folders.get_by_role("button", name="Work, 2 chats")).to_be_visible()
         page.get_by_role("button", name="Folders inside Work").click()
         page.get_by_role("button", name="Folders inside Clients").click()
         expect(folders.get_by_role("button", name="Acme")).to_be_visible()

@@ -29,6 +29,17 @@ describe('requests', () => {
     expect(init.body).toBe('{"title":"Hi"}');
   });
 
+  it('sends a file as it is, with its own type', async () => {
+    const fetch = vi.fn().mockResolvedValue(json(200, { id: 'u1' }));
+    vi.stubGlobal('fetch', fetch);
+    const picture = new Blob([new Uint8Array([137, 80, 78, 71])], { type: 'image/png' });
+    await api.put('/api/auth/me/avatar', picture);
+    const [, init] = fetch.mock.calls[0] as [string, RequestInit];
+    expect(init.method).toBe('PUT');
+    expect(init.body).toBe(picture);
+    expect(init.headers).toMatchObject({ 'X-Confide-CSRF': '1', 'Content-Type': 'image/png' });
+  });
+
   it('refuses to talk to another origin', async () => {
     vi.stubGlobal('fetch', vi.fn());
     await expect(api.get('https://evil.example/api')).rejects.toThrow(/same-origin/);
@@ -80,6 +91,14 @@ describe('errors', () => {
     const error = await errorFrom(new Response('<html>bad gateway</html>', { status: 502 }));
     expect(error.message).toBe('The server answered 502.');
     expect((await errorFrom(new Response('', { status: 429 }))).message).toMatch(/Too many/);
+  });
+
+  it('keeps the machine-readable reason, when there is one', async () => {
+    const asked = await errorFrom(json(401, { detail: 'Enter the code.', reason: 'two_factor_required' }));
+    expect(asked.reason).toBe('two_factor_required');
+    expect(asked.message).toBe('Enter the code.');
+    expect((await errorFrom(json(401, { detail: 'Wrong code.' }))).reason).toBe('');
+    expect((await errorFrom(json(401, { detail: 'x', reason: 7 }))).reason).toBe('');
   });
 
   it('ignores malformed error lists', () => {

@@ -9,12 +9,15 @@ export interface FieldError {
 export class ApiError extends Error {
   readonly status: number;
   readonly fieldErrors: Record<string, string>;
+  /** The API's machine-readable cause, where a client acts on it (`two_factor_required`). */
+  readonly reason: string;
 
-  constructor(status: number, message: string, fieldErrors: Record<string, string> = {}) {
+  constructor(status: number, message: string, fieldErrors: Record<string, string> = {}, reason = '') {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.fieldErrors = fieldErrors;
+    this.reason = reason;
   }
 }
 
@@ -50,10 +53,13 @@ function sentence(text: string): string {
 export async function errorFrom(response: Response): Promise<ApiError> {
   let detail: unknown;
   let errors: unknown;
+  let reason: unknown;
   try {
-    const body = (await response.json()) as { detail?: unknown; errors?: unknown };
-    detail = body.detail;
+    const body = (await response.json()) as { detail?: unknown; errors?: unknown; reason?: unknown; error?: { message?: unknown } };
+    // `/v1` answers in OpenAI's shape: `{"error": {"message": …}}`.
+    detail = body.detail ?? body.error?.message;
     errors = body.errors;
+    reason = body.reason;
   } catch {
     // Not JSON (a proxy's error page, a dropped connection): fall back below.
   }
@@ -61,7 +67,7 @@ export async function errorFrom(response: Response): Promise<ApiError> {
   let message = typeof detail === 'string' && detail ? detail : FALLBACK[response.status];
   if (response.status === 422 && Object.keys(fields).length) message = 'Please check the form.';
   message ??= `The server answered ${response.status}.`;
-  return new ApiError(response.status, message, fields);
+  return new ApiError(response.status, message, fields, typeof reason === 'string' ? reason : '');
 }
 
 let onUnauthorized: (() => void) | null = null;
@@ -83,8 +89,12 @@ export interface RequestOptions {
 export async function send(path: string, options: RequestOptions = {}): Promise<Response> {
   if (!path.startsWith('/')) throw new Error('API paths are same-origin and start with /.');
   const headers: Record<string, string> = { 'X-Confide-CSRF': '1', ...options.headers };
-  let body: string | undefined;
-  if (options.body !== undefined) {
+  let body: string | Blob | undefined;
+  if (options.body instanceof Blob) {
+    // A file as it is (a profile picture): the server reads its type from its bytes.
+    headers['Content-Type'] = options.body.type || 'application/octet-stream';
+    body = options.body;
+  } else if (options.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(options.body);
   }
@@ -120,6 +130,7 @@ export const api = {
   get: <T>(path: string, signal?: AbortSignal) => request<T>(path, { signal }),
   post: <T>(path: string, body: unknown = {}) => request<T>(path, { method: 'POST', body }),
   patch: <T>(path: string, body: unknown) => request<T>(path, { method: 'PATCH', body }),
+  put: <T>(path: string, body: unknown) => request<T>(path, { method: 'PUT', body }),
   del: (path: string) => request<void>(path, { method: 'DELETE' }),
 };
 

@@ -9,6 +9,8 @@ export interface User {
   role: Role;
   disabled: boolean;
   created_at: string;
+  /** Same-origin URL of the profile picture (changes with it); null: none, show the initial. */
+  avatar_url: string | null;
 }
 
 export interface Page<T> {
@@ -36,6 +38,10 @@ export interface Folder {
   parent_id: string | null;
   created_at: string;
   updated_at: string;
+  /** How many of my chats are directly in it, archived ones left out. */
+  chats: number;
+  /** How many of my archived chats are directly in it. */
+  archived_chats: number;
 }
 
 export interface Tag {
@@ -78,6 +84,19 @@ export interface ChatDetail extends ChatSummary {
 export interface SendResult {
   user_message_id: string | null;
   assistant_message_ids: string[];
+}
+
+/** One chat found by `GET /api/chats/search`, with where it matched. */
+export interface SearchHit {
+  chat: ChatSummary;
+  found: {
+    /** The message that matched; null: the title. */
+    message_id: string | null;
+    /** Plain text around the match: render as text. */
+    snippet: string;
+    /** [start, end) code point offsets of the matching words in `snippet`. */
+    highlights: [number, number][];
+  };
 }
 
 export type ModelSourceType = 'local' | 'connection' | 'preset';
@@ -197,6 +216,11 @@ export interface GroupSummary {
 export interface InstanceSettings {
   signup_mode: SignupMode;
   signup_mode_locked: boolean;
+  /** Whether a share link may be opened by anyone, not only signed-in users. */
+  public_shares?: boolean;
+  public_shares_locked?: boolean;
+  /** Admin pages refuse an admin without two-factor on. */
+  admins_need_two_factor?: boolean;
 }
 
 export interface AuditEvent {
@@ -209,4 +233,55 @@ export interface AuditEvent {
   ip: string | null;
   detail: Record<string, unknown>;
   hash: string;
+}
+
+// --- sharing, export and import -------------------------------------------------------------
+
+export interface Share {
+  id: string;
+  chat_id: string;
+  title: string;
+  /** The link as the server builds it (absolute, or a path on this origin). */
+  url: string;
+  token: string;
+  /** Anyone with the link may open it, not only signed-in users of this instance. */
+  public: boolean;
+  message_count: number;
+  created_at: string;
+}
+
+export interface SharedMessage {
+  role: 'user' | 'assistant' | 'system' | string;
+  content: string;
+  model: string | null;
+  created_at: string;
+}
+
+/** What a share link shows: the chat as it was when the link was made. */
+export interface SharedChat {
+  title: string;
+  messages: SharedMessage[];
+  created_at: string;
+  public: boolean;
+}
+
+export type ExportFormat = 'json' | 'markdown' | 'text';
+
+export type ImportStatus = 'imported' | 'skipped' | 'failed';
+
+export interface ImportItem {
+  index: number;
+  title: string | null;
+  status: ImportStatus;
+  chat_id: string | null;
+  error: string | null;
+}
+
+export interface ImportResult {
+  /** Which kind of file it was read as. */
+  format?: 'confide' | 'chatgpt' | 'openwebui' | string;
+  imported: number;
+  skipped: number;
+  failed: number;
+  results: ImportItem[];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ago, dayStart, deviceOf } from './dates';
+import { ago, dayStart, deviceOf, shortDateTime } from './dates';
 
 describe('ago', () => {
   const now = Date.parse('2026-05-10T12:00:00Z');
@@ -51,5 +51,13 @@ describe('dayStart', () => {
   it('ignores anything that is not a date', () => {
     expect(dayStart('')).toBeUndefined();
     expect(dayStart('yesterday')).toBeUndefined();
+  });
+});
+
+describe('shortDateTime', () => {
+  it('gives a day and a minute, and leaves what is no date alone', () => {
+    expect(shortDateTime('2024-06-01T09:05:30Z')).not.toMatch(/30/);
+    expect(shortDateTime('2024-06-01T09:05:30Z')).toMatch(/2024/);
+    expect(shortDateTime('soon')).toBe('soon');
   });
 });

@@ -28,6 +28,12 @@ describe('titleFor', () => {
     expect(titleFor('chat', parseRoute('/nowhere/at/all'))).toBe('Not found · Confide');
   });
 
+  it('names a shared chat by its title once it is known', () => {
+    expect(titleFor('shared', parseRoute('/s/Zm9vYmFy'))).toBe('Shared chat · Confide');
+    expect(titleFor('shared', parseRoute('/s/Zm9vYmFy'), 'Trip plans')).toBe('Trip plans · Confide');
+    expect(titleFor('settings', parseRoute('/settings/shares'))).toBe('Settings · Shared links · Confide');
+  });
+
   it('leaves out empty parts', () => {
     expect(documentTitle('', 'Settings')).toBe('Settings · Confide');
   });

@@ -8,6 +8,7 @@ const SETTINGS: Record<SettingsSection, string> = {
   preferences: 'Preferences',
   sessions: 'Sessions',
   'api-keys': 'API keys',
+  shares: 'Shared links',
   data: 'Data',
 };
 
@@ -15,7 +16,7 @@ const ADMIN: Record<AdminSection, string> = {
   users: 'Users',
   connections: 'Connections',
   presets: 'Presets',
-  instance: 'Sign-up',
+  instance: 'Sign-up and sharing',
   audit: 'Audit log',
 };
 
@@ -30,6 +31,7 @@ export type Screen =
   | 'settings'
   | 'admin'
   | 'admins-only'
+  | 'shared'
   | 'chat';
 
 export function documentTitle(...parts: string[]): string {
@@ -53,6 +55,8 @@ export function titleFor(screen: Screen, route: Route, chatTitle = ''): string {
       return documentTitle('Waiting for approval');
     case 'admins-only':
       return documentTitle('Admins only');
+    case 'shared':
+      return documentTitle(chatTitle.trim() || 'Shared chat');
     case 'settings':
       return documentTitle('Settings', route.name === 'settings' ? SETTINGS[route.section] : '');
     case 'admin':

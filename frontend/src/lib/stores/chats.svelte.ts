@@ -123,8 +123,35 @@ export const archivedList = new ChatList(true);
 
 const LISTS = [chatList, filteredList, archivedList];
 
+/** Whether a chat going from `before` (undefined: not in any list here, e.g. just made) to
+ * `after` may change how many chats a folder holds. */
+export function changesFolderCounts(before: ChatSummary | undefined, after: ChatSummary): boolean {
+  if (!before) return after.folder_id !== null;
+  return before.folder_id !== after.folder_id || before.archived !== after.archived;
+}
+
+const countWatchers: (() => void)[] = [];
+
+/** `watch` runs whenever chats may have come into, left or been archived in a folder. */
+export function onFolderCountsChanged(watch: () => void): void {
+  countWatchers.push(watch);
+}
+
+function folderCountsChanged(): void {
+  for (const watch of countWatchers) watch();
+}
+
+function known(id: string): ChatSummary | undefined {
+  for (const list of LISTS) {
+    const chat = list.find(id);
+    if (chat) return chat;
+  }
+  return undefined;
+}
+
 /** A chat changed on the server: every list shows it as it is now (or drops it). */
 export function chatChanged(chat: ChatSummary): void {
+  if (changesFolderCounts(known(chat.id), chat)) folderCountsChanged();
   for (const list of LISTS) list.upsert(chat);
 }
 
@@ -134,12 +161,14 @@ export async function updateChat(
 ): Promise<ChatSummary> {
   const chat = await api.patch<ChatSummary>(`/api/chats/${encodeURIComponent(id)}`, changes);
   chatChanged(chat);
+  if ('folder_id' in changes || 'archived' in changes) folderCountsChanged();
   return chat;
 }
 
 export async function deleteChat(id: string): Promise<void> {
   await api.del(`/api/chats/${encodeURIComponent(id)}`);
   for (const list of LISTS) list.remove(id);
+  folderCountsChanged();
 }
 
 /** Replaces a chat's tags; the answer holds them as stored (the first spelling wins). */
@@ -167,5 +196,6 @@ export async function deleteAllChats(): Promise<number> {
 
 /** After a change to many chats at once (a folder deleted, a bulk action). */
 export async function reloadChats(): Promise<void> {
+  folderCountsChanged();
   await Promise.all([chatList.reload(), isFiltered() ? filteredList.reload() : null]);
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ChatSummary } from '../api/types';
-import { ChatList, NO_FOLDER } from './chats.svelte';
+import { changesFolderCounts, ChatList, NO_FOLDER } from './chats.svelte';
 
 function chat(id: string, minute: number, archived = false): ChatSummary {
   const at = new Date(Date.UTC(2026, 0, 1, 12, minute)).toISOString();
@@ -93,5 +93,25 @@ describe('ChatList', () => {
     await list.more();
     expect(list.error).toBeNull();
     expect(list.items).toHaveLength(1);
+  });
+});
+
+describe('changesFolderCounts', () => {
+  const loose = chat('a', 1);
+  const filed = { ...loose, folder_id: 'work' };
+
+  it('is true when a chat changes folder or is archived or unarchived', () => {
+    expect(changesFolderCounts(loose, filed)).toBe(true);
+    expect(changesFolderCounts(filed, { ...filed, folder_id: 'home' })).toBe(true);
+    expect(changesFolderCounts(filed, { ...filed, archived: true })).toBe(true);
+  });
+
+  it('is false for a rename, a pin or a new reply', () => {
+    expect(changesFolderCounts(filed, { ...filed, title: 'renamed', pinned: true, updated_at: 'later' })).toBe(false);
+  });
+
+  it('counts again for a chat not known here only when it is in a folder', () => {
+    expect(changesFolderCounts(undefined, filed)).toBe(true);
+    expect(changesFolderCounts(undefined, loose)).toBe(false);
   });
 });

@@ -78,6 +78,7 @@ export class Conversation {
     this.messages = {};
     this.leafId = null;
     this.error = null;
+    this.loading = false; // a chat left before it loaded must not leave "Loading…" behind
     this.pendingText = null;
     this.sending = false;
     this.chosenColumns = {};

@@ -4,8 +4,8 @@ import { canDrop, drag, DropTarget, type Dragged } from './dragging.svelte';
 
 const at = '2026-01-01T00:00:00Z';
 const FOLDERS: Folder[] = [
-  { id: 'a', name: 'A', parent_id: null, created_at: at, updated_at: at },
-  { id: 'b', name: 'B', parent_id: 'a', created_at: at, updated_at: at },
+  { id: 'a', name: 'A', parent_id: null, created_at: at, updated_at: at, chats: 0, archived_chats: 0 },
+  { id: 'b', name: 'B', parent_id: 'a', created_at: at, updated_at: at, chats: 0, archived_chats: 0 },
 ];
 
 describe('canDrop', () => {

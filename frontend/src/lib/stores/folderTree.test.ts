@@ -4,7 +4,9 @@ import {
   buildTree,
   canMoveFolder,
   canNestIn,
+  countText,
   depthOf,
+  folderLabel,
   heightOf,
   knownIds,
   MAX_DEPTH,
@@ -15,7 +17,7 @@ import {
 
 function folder(id: string, parent: string | null = null, name = id): Folder {
   const at = '2026-01-01T00:00:00Z';
-  return { id, name, parent_id: parent, created_at: at, updated_at: at };
+  return { id, name, parent_id: parent, created_at: at, updated_at: at, chats: 0, archived_chats: 0 };
 }
 
 /** work > clients > acme; work > notes; recipes */
@@ -135,5 +137,26 @@ describe('pathOf and knownIds', () => {
 
   it('forgets the ids of folders that are gone', () => {
     expect(knownIds(['work', 'gone', 'acme'], FOLDERS)).toEqual(['work', 'acme']);
+  });
+});
+
+describe('folder chat counts', () => {
+  it('names a folder with its count for screen readers', () => {
+    expect(folderLabel('Work', 12)).toBe('Work, 12 chats');
+    expect(folderLabel('Work', 1)).toBe('Work, 1 chat');
+    expect(folderLabel('Work', 0)).toBe('Work');
+  });
+
+  it('shows the count short, and nothing for an empty folder', () => {
+    expect([0, 7, 999, 1000, 1234, 9999, 10_000, 123_456].map(countText)).toEqual([
+      '',
+      '7',
+      '999',
+      '1k',
+      '1.2k',
+      '9.9k',
+      '10k',
+      '123k',
+    ]);
   });
 });

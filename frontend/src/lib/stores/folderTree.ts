@@ -143,3 +143,17 @@ export function knownIds(ids: Iterable<string>, folders: readonly Folder[]): str
   const known = new Set(folders.map((folder) => folder.id));
   return [...ids].filter((id) => known.has(id));
 }
+
+/** A folder's chat count as the sidebar shows it: "7", "1.2k", "12k"; nothing for none. */
+export function countText(chats: number): string {
+  if (chats <= 0) return '';
+  if (chats < 1000) return String(chats);
+  if (chats < 10_000) return `${Math.floor(chats / 100) / 10}k`;
+  return `${Math.floor(chats / 1000)}k`;
+}
+
+/** The folder's accessible name: "Work, 12 chats", "Work, 1 chat", or just "Work". */
+export function folderLabel(name: string, chats: number): string {
+  if (chats <= 0) return name;
+  return `${name}, ${chats} ${chats === 1 ? 'chat' : 'chats'}`;
+}

@@ -2,7 +2,7 @@
 // folders are open in the sidebar (their ids, kept in localStorage: no names leave the page).
 import { api } from '../api/client';
 import type { Folder } from '../api/types';
-import { filterHistory, historyFilter, reloadChats } from './chats.svelte';
+import { filterHistory, historyFilter, onFolderCountsChanged, reloadChats } from './chats.svelte';
 import { buildTree, knownIds, subtreeOf, type FolderNode } from './folderTree';
 
 const OPEN_KEY = 'confide.openFolders';
@@ -29,16 +29,34 @@ export class Folders {
   /** The ids of the folders shown open. */
   open: string[] = $state.raw(rememberedOpen());
   tree: FolderNode[] = $derived(buildTree(this.items));
+  private recounting: ReturnType<typeof setTimeout> | undefined;
+  /** Counts this tab's own changes, so that a list asked for before one is never shown after it. */
+  private changes = 0;
 
   async load(): Promise<void> {
+    const before = this.changes;
     try {
-      this.items = await api.get<Folder[]>('/api/folders');
+      const items = await api.get<Folder[]>('/api/folders');
+      if (this.changes !== before) {
+        this.recount(0); // older than a change made meanwhile: ask again
+        return;
+      }
+      this.items = items;
       this.error = '';
       this.loaded = true;
       this.setOpen(knownIds(this.open, this.items));
     } catch (error) {
       this.error = (error as Error).message;
     }
+  }
+
+  /** Chats came into or left folders: their counts are loaded again, once for a burst. */
+  recount(delay = 150): void {
+    clearTimeout(this.recounting);
+    this.recounting = setTimeout(() => {
+      this.recounting = undefined;
+      if (this.loaded) void this.load();
+    }, delay);
   }
 
   find(id: string | null): Folder | undefined {
@@ -56,6 +74,7 @@ export class Folders {
 
   async create(name: string, parentId: string | null): Promise<Folder> {
     const folder = await api.post<Folder>('/api/folders', { name, parent_id: parentId });
+    this.changes++;
     this.items = [...this.items, folder];
     if (parentId !== null) this.toggle(parentId, true);
     return folder;
@@ -74,6 +93,7 @@ export class Folders {
   /** Deletes the folder and those inside it; their chats move up a level, or are deleted. */
   async remove(id: string, chats: DeleteMode): Promise<void> {
     await api.del(`${folderPath(id)}?chats=${chats}`);
+    this.changes++;
     const gone = subtreeOf(this.items, id);
     this.items = this.items.filter((folder) => !gone.has(folder.id));
     this.setOpen(knownIds(this.open, this.items));
@@ -82,6 +102,7 @@ export class Folders {
   }
 
   private replace(folder: Folder): void {
+    this.changes++;
     this.items = this.items.map((item) => (item.id === folder.id ? folder : item));
   }
 
@@ -97,3 +118,4 @@ export class Folders {
 }
 
 export const folders = new Folders();
+onFolderCountsChanged(() => folders.recount());

@@ -9,9 +9,10 @@ export type Route =
   | { name: 'pending' }
   | { name: 'settings'; section: SettingsSection }
   | { name: 'admin'; section: AdminSection }
+  | { name: 'shared'; token: string }
   | { name: 'not-found' };
 
-export const SETTINGS_SECTIONS = ['account', 'preferences', 'sessions', 'api-keys', 'data'] as const;
+export const SETTINGS_SECTIONS = ['account', 'preferences', 'sessions', 'api-keys', 'shares', 'data'] as const;
 export type SettingsSection = (typeof SETTINGS_SECTIONS)[number];
 export const ADMIN_SECTIONS = ['users', 'connections', 'presets', 'instance', 'audit'] as const;
 export type AdminSection = (typeof ADMIN_SECTIONS)[number];
@@ -23,6 +24,7 @@ function sectionOf<T extends string>(rest: string | undefined, sections: readonl
 }
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const TOKEN = /^[A-Za-z0-9_-]{1,128}$/;
 
 export function parseRoute(path: string): Route {
   const clean = path.replace(/\/+$/, '') || '/';
@@ -41,7 +43,24 @@ export function parseRoute(path: string): Route {
   }
   const chat = /^\/c\/([^/]+)$/.exec(clean);
   if (chat && ID.test(chat[1]!)) return { name: 'chat', id: chat[1]! };
+  const shared = /^\/s\/([^/]+)$/.exec(clean);
+  if (shared && TOKEN.test(shared[1]!)) return { name: 'shared', token: shared[1]! };
   return { name: 'not-found' };
+}
+
+/** Where to go after signing in: `?next=` when it is a page of this app (a shared chat's
+ * "sign in" link comes back to it), else the chats. Never another origin. */
+export function afterSignIn(search: string): string {
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- read once, not state
+  const next = new URLSearchParams(search).get('next');
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return '/';
+  const route = parseRoute(next);
+  return route.name === 'not-found' || route.name === 'login' ? '/' : next;
+}
+
+/** The sign-in page's address that comes back to `path` afterwards. */
+export function signInFor(path: string): string {
+  return `/login?next=${encodeURIComponent(path)}`;
 }
 
 class Router {
@@ -50,12 +69,23 @@ class Router {
 
   constructor() {
     window.addEventListener('popstate', () => {
-      this.path = window.location.pathname;
+      const path = window.location.pathname;
+      // Refused (see beforeLeave): the address goes back to the page still shown.
+      if (path !== this.path && this.beforeLeave?.(path) === false) {
+        window.history.pushState(null, '', this.path);
+        return;
+      }
+      this.path = path;
     });
   }
 
+  /** Asked before the user moves to another page; false keeps them here (it may navigate
+   * later itself, e.g. once a dialog is answered). Redirects (`replace`) are not asked. */
+  beforeLeave: ((path: string) => boolean) | null = null;
+
   go(path: string, { replace = false } = {}): void {
     if (path === this.path) return;
+    if (!replace && this.beforeLeave?.(path) === false) return;
     if (replace) window.history.replaceState(null, '', path);
     else window.history.pushState(null, '', path);
     this.path = path;

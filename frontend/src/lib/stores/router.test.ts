@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRoute } from './router.svelte';
+import { afterSignIn, parseRoute, signInFor } from './router.svelte';
 
 describe('parseRoute', () => {
   it.each([
@@ -20,7 +20,33 @@ describe('parseRoute', () => {
     ['/admin', { name: 'admin', section: 'users' }],
     ['/admin/audit', { name: 'admin', section: 'audit' }],
     ['/admin/users/extra', { name: 'not-found' }],
+    ['/settings/shares', { name: 'settings', section: 'shares' }],
+    ['/s/Zm9vYmFy-_01', { name: 'shared', token: 'Zm9vYmFy-_01' }],
+    ['/s/a%2Fb', { name: 'not-found' }],
+    ['/s/', { name: 'not-found' }],
+    ['/s/abc/def', { name: 'not-found' }],
   ])('%s', (path, route) => {
     expect(parseRoute(path)).toEqual(route);
+  });
+});
+
+describe('afterSignIn', () => {
+  it.each([
+    ['', '/'],
+    ['?next=/s/Zm9vYmFy', '/s/Zm9vYmFy'],
+    ['?next=%2Fc%2Fabc', '/c/abc'],
+    ['?next=//evil.example/x', '/'],
+    ['?next=https://evil.example/', '/'],
+    ['?next=/\\evil.example', '/'],
+    ['?next=/login', '/'],
+    ['?next=/nowhere', '/'],
+  ])('%s', (search, path) => {
+    expect(afterSignIn(search)).toBe(path);
+  });
+
+  it('round-trips through the sign-in link', () => {
+    const link = new URL(signInFor('/s/Zm9vYmFy'), 'http://x');
+    expect(link.pathname).toBe('/login');
+    expect(afterSignIn(link.search)).toBe('/s/Zm9vYmFy');
   });
 });

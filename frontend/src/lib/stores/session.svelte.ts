@@ -32,8 +32,10 @@ class Session {
     }
   }
 
-  async login(email: string, password: string): Promise<User> {
-    return this.signedIn(await api.post<User>('/api/auth/login', { email, password }));
+  /** `code`: the authenticator app's code or a recovery code, for an account with two-factor on. */
+  async login(email: string, password: string, code?: string): Promise<User> {
+    const body = code === undefined ? { email, password } : { email, password, code };
+    return this.signedIn(await api.post<User>('/api/auth/login', body));
   }
 
   async signup(name: string, email: string, password: string): Promise<User> {

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { Tag } from '../api/types';
-import { MAX_TAGS_PER_CHAT, suggestTags, tagKey, tagProblem, tidyTag, withoutTag, withTag } from './tagging';
+import {
+  chipsOf,
+  deleteTagQuestion,
+  MAX_TAGS_PER_CHAT,
+  suggestTags,
+  tagKey,
+  tagProblem,
+  tidyTag,
+  withoutTag,
+  withTag,
+} from './tagging';
 
 const KNOWN: Tag[] = [
   { id: '1', name: 'Café', chats: 2 },
@@ -37,5 +47,27 @@ describe('tags', () => {
     expect(suggestTags(KNOWN, ['WORK'], 'wo')).toEqual(['homework']);
     expect(suggestTags(KNOWN, [], 'cafe')).toEqual(['Café']);
     expect(suggestTags(KNOWN, [], '', 1)).toEqual(['Café']);
+  });
+});
+
+describe('chipsOf', () => {
+  it('shows at most two chips and counts the rest', () => {
+    expect(chipsOf([])).toEqual({ shown: [], more: 0 });
+    expect(chipsOf(['a'])).toEqual({ shown: ['a'], more: 0 });
+    expect(chipsOf(['a', 'b'])).toEqual({ shown: ['a', 'b'], more: 0 });
+    expect(chipsOf(['a', 'b', 'c'])).toEqual({ shown: ['a', 'b'], more: 1 });
+    expect(chipsOf(['a', 'b', 'c', 'd', 'e'])).toEqual({ shown: ['a', 'b'], more: 3 });
+    expect(chipsOf(['a', 'b', 'c'], 1)).toEqual({ shown: ['a'], more: 2 });
+  });
+});
+
+describe('deleteTagQuestion', () => {
+  it('says how many chats carry the tag, and that they stay', () => {
+    expect(deleteTagQuestion({ id: 't', name: 'work', chats: 12 })).toBe(
+      'It is on 12 chats. Deleting the tag takes it off every chat; the chats themselves stay.',
+    );
+    expect(deleteTagQuestion({ id: 't', name: 'work', chats: 1 })).toBe(
+      'It is on 1 chat. Deleting the tag takes it off that chat; the chats themselves stay.',
+    );
   });
 });

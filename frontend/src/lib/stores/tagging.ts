@@ -45,3 +45,16 @@ export function suggestTags(known: readonly Tag[], current: readonly string[], t
   const contains = text ? free.filter((tag) => !tagKey(tag.name).startsWith(text) && tagKey(tag.name).includes(text)) : [];
   return [...starts, ...contains].slice(0, limit).map((tag) => tag.name);
 }
+
+/** What a history row has room for: the first `max` of a chat's tags as chips, and how many
+ * more there are (shown as "+N"). */
+export function chipsOf(tags: readonly string[], max = 2): { shown: string[]; more: number } {
+  return { shown: tags.slice(0, max), more: Math.max(tags.length - max, 0) };
+}
+
+/** The question asked before a tag is deleted everywhere. */
+export function deleteTagQuestion(tag: Tag): string {
+  const carried =
+    tag.chats === 0 ? 'No chat carries it' : tag.chats === 1 ? 'It is on 1 chat' : `It is on ${tag.chats} chats`;
+  return `${carried}. Deleting the tag takes it off ${tag.chats === 1 ? 'that chat' : 'every chat'}; the chats themselves stay.`;
+}
