@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -22,6 +23,7 @@ from confide.api import (
     connections,
     docs,
     errors,
+    files,
     folders,
     groups,
     health,
@@ -45,6 +47,7 @@ from confide.db import migrate
 from confide.db.engine import Database
 from confide.providers.http import HttpPool
 from confide.providers.local import LocalModels
+from confide.rag.lazy import LazyEmbedder
 from confide.runtime.broker import MemoryBroker
 from confide.runtime.cache import RecentCache
 from confide.runtime.generation import GenerationRunner
@@ -52,10 +55,10 @@ from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import MemoryRateLimiter
 from confide.security.sealing import KeyRing, Sealer
 from confide.services import avatars as avatar_service
+from confide.services import ingest, sessions
 from confide.services import models as model_service
 from confide.services import postings as posting_service
 from confide.services import search as search_service
-from confide.services import sessions
 from confide.services.batches import progress_batch, touch_batch, usage_batch
 from confide.services.context import Context
 from confide.services.listings import ListingCache
@@ -64,6 +67,10 @@ from confide.settings import Settings
 from confide.store import chats as chat_store
 from confide.store import connections as connection_store
 from confide.store.access import AUTH, Principal
+from confide.store.blobs import LocalBlobs
+
+if TYPE_CHECKING:
+    from confide.rag.embedder import Embedder
 
 log = logging.getLogger("confide")
 WARM_AFTER_SECONDS = 2.0
@@ -78,6 +85,7 @@ ROUTERS = (
     chats.router,
     folders.router,
     folders.tags_router,
+    files.router,
     shares.router,
     users.router,
     groups.mine_router,  # before groups.router: `mine` is not a group id
@@ -121,6 +129,9 @@ async def build_context(settings: Settings) -> Context:
         touches=touch_batch(db),
         principals=principals,
         resolved=resolved,
+        blobs=LocalBlobs(settings.files_dir),
+        embedder=LazyEmbedder(_built_in_embedder),
+        ingest_wakeup=asyncio.Event(),
     )
 
 
@@ -177,6 +188,14 @@ async def _backfill_later(ctx: Context) -> None:
         log.info("indexed %d older chats for search", done)
 
 
+def _built_in_embedder() -> Embedder:
+    # Imported here on purpose: numpy and the model code load only when a file is first
+    # ingested (idle memory and start time stay as they were).
+    from confide.rag.embedder import MiniLMEmbedder
+
+    return MiniLMEmbedder()
+
+
 async def _merge_postings(ctx: Context) -> None:
     """Fold fresh search postings into compressed blocks whenever enough have piled up."""
     while True:
@@ -200,6 +219,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
             asyncio.create_task(_warm_later(app.state.ctx.hasher)),
             asyncio.create_task(_backfill_later(app.state.ctx)),
             asyncio.create_task(_merge_postings(app.state.ctx)),
+            asyncio.create_task(ingest.work_forever(app.state.ctx)),
         ]
         try:
             yield
@@ -250,6 +270,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         larger={
             transfer.IMPORT_PATH: settings.import_max_bytes,
             avatars.AVATAR_PATH: avatar_service.MAX_BYTES,
+            files.FILES_PATH: settings.file_max_bytes + files.MULTIPART_FRAMING,
         },
     )
     app.add_middleware(SecurityHeadersMiddleware, settings=settings)

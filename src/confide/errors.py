@@ -44,6 +44,12 @@ class UnsupportedType(ConfideError):
     status = 415
 
 
+class Damaged(ConfideError):
+    """Stored data failed its integrity check (altered, swapped or cut short): never served."""
+
+    status = 500
+
+
 class RateLimited(ConfideError):
     status = 429
 

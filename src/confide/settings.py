@@ -81,6 +81,14 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest chat export file `POST /api/chats/import` accepts.",
     )
+    file_max_bytes: int = Field(
+        default=50 * 1024 * 1024, ge=1024, description="Largest file `POST /api/files` accepts."
+    )
+    file_quota_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        ge=1024,
+        description="Total size of the files one user may keep.",
+    )
     login_rate_per_ip: int = Field(
         default=20, ge=1, description="Login and sign-up attempts per IP per window."
     )
@@ -164,6 +172,11 @@ class Settings(BaseSettings):
     @property
     def key_file(self) -> Path:
         return self.master_key_file or self.data_dir / "master.key"
+
+    @property
+    def files_dir(self) -> Path:
+        """Where uploaded files' sealed bytes live."""
+        return self.data_dir / "files"
 
     @property
     def secure_cookies(self) -> bool:

@@ -84,6 +84,7 @@ class Server:
     port: int = field(default_factory=_free_port)
     process: subprocess.Popen[bytes] | None = None
     log: BinaryIO | None = None
+    settings: dict[str, str] = field(default_factory=dict)  # more CONFIDE_* for this server
 
     @property
     def url(self) -> str:
@@ -98,6 +99,7 @@ class Server:
             "CONFIDE_LOGIN_RATE_PER_IP": "1000",
             "CONFIDE_LOGIN_RATE_PER_ACCOUNT": "1000",
             "CONFIDE_LOG_LEVEL": "WARNING",
+            **self.settings,
         }
         self.log = log = (self.data_dir.parent / f"server-{self.port}.log").open("wb")
         command = [sys.executable, "-m", "confide", "serve", "--host", "127.0.0.1"]

@@ -11,7 +11,7 @@ import anyio
 import httpx
 
 import confide
-from tests.security.world import A_EMAIL, World, fresh_login
+from tests.security.world import A_EMAIL, Upload, World, fresh_login
 
 SOURCE_TREE = str(Path(confide.__file__).resolve().parent)
 INTERNALS = ("Traceback", 'File "', "SELECT ", "INSERT ", "UPDATE ", "sqlalchemy", "asyncpg")
@@ -79,6 +79,9 @@ async def send(
     with anyio.fail_after(REQUEST_TIMEOUT):
         if body is None:
             return await c.request(method, world.fill(path), **kwargs)
+        if isinstance(body, Upload):
+            sent = {"file": (body.name, body.data, "application/octet-stream")}
+            return await c.request(method, world.fill(path), files=sent, **kwargs)
         if isinstance(body, bytes):  # a raw upload (a profile picture)
             headers = {"content-type": "image/png", **kwargs.pop("headers", {})}
             return await c.request(

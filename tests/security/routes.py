@@ -28,7 +28,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from confide.api import deps
 from tests.conftest import PASSWORD
-from tests.security.world import A_EMAIL, A_TAG, B_AVATAR, MODEL
+from tests.security.world import A_EMAIL, A_TAG, B_AVATAR, B_FILE, MODEL
 
 
 class Level(StrEnum):
@@ -378,6 +378,27 @@ TABLE: dict[tuple[str, str], Route] = {
     ("GET", "/api/tags"): _no_id(Attack("B's tags", "/api/tags", expect=200)),
     ("DELETE", "/api/tags/{tag_id}"): _owned(
         Attack("A's tag", "/api/tags/{a_tag}"), own=Own("a", "/api/tags/{a_tag}")
+    ),
+    # --- files: A's are A's to read, download, delete and re-index ---
+    ("POST", "/api/files"): _no_id(
+        Attack("upload B's own", "/api/files", B_FILE, 201),
+        Attack("smuggle A's id", "/api/files?file_id={a_file}&user_id={a_user}", B_FILE, 201),
+        own=Own("a", "/api/files", B_FILE),
+    ),
+    ("GET", "/api/files"): _no_id(
+        Attack("B's files", "/api/files", expect=200),
+        Attack("A's files by cursor", "/api/files?cursor={a_file}", expect=200),
+    ),
+    ("GET", "/api/files/{file_id}"): _owned(Attack("A's file", "/api/files/{a_file}")),
+    ("GET", "/api/files/{file_id}/content"): _owned(
+        Attack("A's file's bytes", "/api/files/{a_file}/content")
+    ),
+    ("DELETE", "/api/files/{file_id}"): _owned(
+        Attack("A's file", "/api/files/{a_file}"), own=Own("a", "/api/files/{a_file}")
+    ),
+    ("POST", "/api/files/{file_id}/reindex"): _owned(
+        Attack("A's file", "/api/files/{a_file}/reindex"),
+        own=Own("a", "/api/files/{a_file}/reindex"),
     ),
     # --- share links: A's are A's to make, list and revoke; a link is the only way in ---
     ("POST", "/api/chats/{chat_id}/shares"): _owned(

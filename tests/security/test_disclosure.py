@@ -32,6 +32,7 @@ PLACEHOLDERS = {
     "connection_id": "{conn}",
     "folder_id": "{a_folder}",
     "tag_id": "{a_tag}",
+    "file_id": "{a_file}",
     "share_id": "{a_share}",
     "token": "{a_share_token}",
     "rest": "users/{a_user}",

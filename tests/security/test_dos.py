@@ -12,15 +12,16 @@ from starlette.types import Message
 
 from tests.security.checks import assert_clear_error, send
 from tests.security.routes import TABLE, Route
-from tests.security.world import World, assert_unchanged
+from tests.security.world import Upload, World, assert_unchanged
 
 HUNDRED_MB = 100 * 1024 * 1024
 CHUNK = b"[" * (1024 * 1024)
-# JSON bodies (a raw picture upload is sniffed, not parsed: tests/api/test_avatars.py).
+# JSON bodies (a raw picture upload is sniffed, not parsed: tests/api/test_avatars.py; a
+# file upload is streamed and bounded: tests/api/test_files.py).
 BODY_ROUTES = [
     (f"{m} {p}", e)
     for (m, p), e in TABLE.items()
-    if e.own and e.own.body and not isinstance(e.own.body, bytes)
+    if e.own and e.own.body and not isinstance(e.own.body, bytes | Upload)
 ]
 # Lists that are not paginated, and what bounds them instead.
 BOUNDED_LISTS = {
@@ -241,6 +242,7 @@ PAGED = [
     "/api/groups",
     "/api/groups/mine",
     "/api/connections",
+    "/api/files",
 ]
 
 

@@ -20,7 +20,7 @@ from tests.security.routes import (
     case_id,
     level_of,
 )
-from tests.security.world import B_GROUP, GROUP, World, assert_unchanged, json_of
+from tests.security.world import B_GROUP, GROUP, Upload, World, assert_unchanged, json_of
 
 ID_FIELD = re.compile(r"(_id|_ids|^model|^models|^base_model)$")
 
@@ -102,7 +102,7 @@ async def test_every_id_in_a_body_is_smuggled(world: World) -> None:
 async def test_b_cannot_reach_a(world: World, case: tuple[str, Attack]) -> None:
     route, attack = case
     method = route.split(" ", 1)[0]
-    raw = isinstance(attack.body, bytes)  # a picture upload
+    raw = isinstance(attack.body, bytes | Upload)  # a picture or a file upload
     sent = json.dumps(world.fill([attack.path, None if raw else attack.body]))
     async with acting(world, attack.actor) as c:
         response = await send(world, c, method, attack.path, attack.body)

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from confide.app import build_context, close_context, create_app
+from confide.services import ingest
 from confide.services.context import Context
 from confide.settings import Settings
 from tests.conftest import PASSWORD, _truncate_all, make_settings, new_client, signup
@@ -45,6 +46,19 @@ A_TAG = "alice-tag-nightingale"
 B_EMAIL = "bob@example.com"
 A_AVATAR = png(3, 3, (200, 30, 30))
 B_AVATAR = png(2, 2, (30, 30, 200))
+A_FILE_NAME = "alice-quokka-escrow.md"
+A_FILE_TEXT = "# Quokka escrow\n\nAlice's escrow account holds 41 million for Marmoset.\n"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent as `multipart/form-data` (the `file` field)."""
+
+    name: str
+    data: bytes
+
+
+B_FILE = Upload("bob-notes.txt", b"Bob's own notes.")
 UPSTREAM_KEY = "sk-upstream-Z3kT9vQ2mL8xR4pW6nB1cD5fG7hJ0"
 GROUP = "Team Alice"  # A is its only member
 B_GROUP = "Team Bob"  # B is its only member
@@ -88,6 +102,8 @@ class World:
             A_EMAIL,
             A_FOLDER,
             A_TAG,
+            A_FILE_NAME,
+            "Marmoset",  # in A's file
             GROUP,
             UPSTREAM_KEY,
             *self.secrets.values(),
@@ -123,6 +139,8 @@ async def snapshot(world: World) -> dict[str, Any]:
         "a.folders": await json_of(a, "/api/folders"),
         "a.tags": await json_of(a, "/api/tags"),
         "a.shares": await json_of(a, "/api/shares"),
+        "a.files": await json_of(a, "/api/files"),
+        "a.file": (await a.get(f"/api/files/{ids['a_file']}/content")).content,
         "a.filed": await json_of(a, "/api/chats", params={"folder_id": ids["a_folder"]}),
         "a.groups": await json_of(a, "/api/groups/mine"),
         "a.keys": _without(await json_of(a, "/api/api-keys"), "last_used_at"),
@@ -209,6 +227,7 @@ async def _populate_a(world: World) -> None:
     fake.script(Reply())
     await _file_a_chat(world)
     await _share_a_chat(world)
+    await _upload_a_file(world)
     preset = await _created(
         a,
         "/api/models/presets",
@@ -232,6 +251,17 @@ async def _file_a_chat(world: World) -> None:
     tagged = await a.put(f"/api/chats/{ids['a_filed']}/tags", json={"tags": [A_TAG]})
     assert tagged.status_code == 200, tagged.text
     ids["a_tag"] = (await json_of(a, "/api/tags"))[0]["id"]
+
+
+async def _upload_a_file(world: World) -> None:
+    """A's uploaded file, read and indexed."""
+    a, ids = world.client("a"), world.ids
+    sent = {"file": (A_FILE_NAME, A_FILE_TEXT.encode(), "text/markdown")}
+    response = await a.post("/api/files", files=sent)
+    assert response.status_code == 201, response.text
+    ids["a_file"] = response.json()["id"]
+    await ingest.run_pending(world.ctx)
+    assert (await json_of(a, f"/api/files/{ids['a_file']}"))["status"] == "ready"
 
 
 async def _share_a_chat(world: World) -> None:

@@ -270,6 +270,69 @@ class Message(Base):
     )
 
 
+class File(Base):
+    """An uploaded file. Its bytes live in the blob store under `blob` (random, never the user's
+    file name), sealed segment by segment with the owner's data key (security/sealed_stream.py);
+    `name` and `error` are sealed too. `content_type` and `kind` come from the bytes, read when
+    the file is ingested. The rows whose `status` is `pending` are the ingestion queue."""
+
+    __tablename__ = "files"
+    __table_args__ = (
+        Index("ix_files_user_id_created_at", "user_id", "created_at"),
+        Index(
+            "ix_files_waiting",
+            "status",
+            sqlite_where=text("status IN ('pending', 'processing')"),
+            postgresql_where=text("status IN ('pending', 'processing')"),
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(BigInteger)
+    blob: Mapped[str] = mapped_column(String(32), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100), default="application/octet-stream")
+    kind: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[bytes | None] = mapped_column(LargeBinary)
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    embedder: Mapped[str | None] = mapped_column(String(200))
+    claimed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Chunk(Base):
+    """A passage of a file, as retrieval returns it. `body` is sealed: the passage's text with
+    the headings it sits under and where it is in the file (page, slide, row)."""
+
+    __tablename__ = "chunks"
+
+    file_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("files.id", ondelete="CASCADE"), primary_key=True
+    )
+    ordinal: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    tokens: Mapped[int] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ChunkVectors(Base):
+    """The embeddings of up to VECTOR_BLOCK of a file's chunks (ordinals `block * VECTOR_BLOCK`
+    onwards), as one sealed float16 matrix: vectors say much about the text they came from
+    (they can be inverted), so they are sealed like it and searched in memory after opening."""
+
+    __tablename__ = "chunk_vectors"
+
+    file_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("files.id", ondelete="CASCADE"), primary_key=True
+    )
+    block: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    embedder: Mapped[str] = mapped_column(String(200))
+    vectors: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class SearchDoc(Base):
     """A chat as the search index knows it: a small integer id for its postings."""
 

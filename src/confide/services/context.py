@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -18,8 +19,10 @@ from confide.services.batches import ProgressBatch, TouchBatch, UsageBatch
 from confide.services.listings import ListingCache
 from confide.settings import Settings
 from confide.store.access import Principal
+from confide.store.blobs import BlobStore
 
 if TYPE_CHECKING:
+    from confide.rag.embedder import Embedder
     from confide.services.models import ResolvedModel
 
 
@@ -40,3 +43,6 @@ class Context:
     touches: TouchBatch  # sessions' and API keys' last use, written in batches
     principals: RecentCache[Principal]  # who is behind a credential, checked a moment ago
     resolved: RecentCache[ResolvedModel]  # what a base model id resolved to, a moment ago
+    blobs: BlobStore  # uploaded files' sealed bytes
+    embedder: Embedder  # loads its model on first use
+    ingest_wakeup: asyncio.Event  # set when a file is queued for ingestion

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confide.db.engine import changed
 from confide.db.tables import User
 from confide.errors import Conflict, NotFound
+from confide.services import files as file_service
 from confide.services.audit import record
 from confide.services.context import Context
 from confide.store import postings, sessions, users
@@ -99,10 +100,12 @@ async def delete(principal: Principal, ctx: Context, user_id: str) -> None:
         user = await _existing(session, user_id)
         await _guard_last_admin(session, user, deleting=True)
         await postings.purge(session, user.id)
+        blob_keys = await file_service.blobs_of(session, user.id)
         await users.remove(session, user.id)
         await record(
             session, principal, "admin.user_deleted", target_type="user", target_id=user_id
         )
+    await file_service.remove_user_blobs(ctx, blob_keys)
 
 
 async def _existing(session: AsyncSession, user_id: str) -> User:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.tables import SystemKey, UserKey
 from confide.errors import NotFound
-from confide.security import blind
+from confide.security import blind, sealed_stream
 from confide.security.sealing import Sealer, WrappedKey, content_aad, open_with, seal_with
 
 BLIND_CACHE = 50_000  # blind values a cipher remembers, at most
@@ -35,6 +36,26 @@ class UserCipher:
     def open(self, table: str, column: str, row_id: str, blob: bytes) -> str:
         aad = content_aad(table, column, row_id, self.owner_id)
         return open_with(self._aead, aad, blob).decode("utf-8")
+
+    def seal_stream(
+        self, table: str, column: str, row_id: str, chunks: AsyncIterable[bytes]
+    ) -> AsyncIterator[bytes]:
+        """Seal bytes of any length as they come (a file's), segment by segment."""
+        return sealed_stream.seal_stream(self._aead, self._aad(table, column, row_id), chunks)
+
+    def open_stream(
+        self, table: str, column: str, row_id: str, framed: AsyncIterable[bytes]
+    ) -> AsyncIterator[bytes]:
+        return sealed_stream.open_stream(self._aead, self._aad(table, column, row_id), framed)
+
+    def seal_bytes(self, table: str, column: str, row_id: str, data: bytes) -> bytes:
+        return seal_with(self._aead, self._aad(table, column, row_id), data)
+
+    def open_bytes(self, table: str, column: str, row_id: str, blob: bytes) -> bytes:
+        return open_with(self._aead, self._aad(table, column, row_id), blob)
+
+    def _aad(self, table: str, column: str, row_id: str) -> bytes:
+        return content_aad(table, column, row_id, self.owner_id)
 
     @cached_property
     def _aead(self) -> AESGCM:

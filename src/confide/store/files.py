@@ -1,0 +1,141 @@
+"""Uploaded files' rows, their chunks and vector blocks. The bytes are in the blob store."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from confide.db.tables import Chunk, ChunkVectors, File, User
+from confide.db.types import utcnow
+from confide.store.access import Principal, get_owned, owned_by
+
+PENDING, PROCESSING, READY, FAILED = "pending", "processing", "ready", "failed"
+
+
+async def get(session: AsyncSession, principal: Principal, file_id: str) -> File:
+    """The caller's file; another user's answers NotFound, exactly like a missing one."""
+    return await get_owned(session, principal, File, file_id, "File")
+
+
+async def page(
+    session: AsyncSession, principal: Principal, *, before: str | None, limit: int
+) -> Sequence[File]:
+    """The caller's files, newest first (ids are time-ordered)."""
+    query = select(File).where(owned_by(principal, File.user_id))
+    if before is not None:
+        query = query.where(File.id < before)
+    return (await session.scalars(query.order_by(File.id.desc()).limit(limit))).all()
+
+
+async def lock_owner(session: AsyncSession, principal: Principal) -> None:
+    """Hold the caller's user row until the transaction ends, so two uploads cannot both fit
+    the same room in the quota (PostgreSQL; SQLite's write lock already orders them)."""
+    await session.execute(select(User.id).where(User.id == principal.uid).with_for_update())
+
+
+async def bytes_used(session: AsyncSession, principal: Principal) -> int:
+    query = select(func.coalesce(func.sum(File.size), 0)).where(owned_by(principal, File.user_id))
+    return int(await session.scalar(query) or 0)
+
+
+async def blobs_of_user(session: AsyncSession, user_id: str) -> list[str]:
+    """The blob keys of every file a user owns (to remove them with the account).
+    Cross-user by design: an admin deleting someone's account."""
+    return list((await session.scalars(select(File.blob).where(File.user_id == user_id))).all())
+
+
+async def remove(session: AsyncSession, row: File) -> None:
+    """The file's row, chunks and vectors (cascade); the caller removes the blob."""
+    await session.execute(delete(File).where(File.id == row.id))
+
+
+async def requeue(session: AsyncSession, row: File) -> None:
+    """Queue the file to be read and indexed again; its old chunks go when that starts."""
+    values = {"status": PENDING, "progress": 0, "error": None, "claimed_at": None}
+    await session.execute(update(File).where(File.id == row.id).values(**values))
+
+
+async def claim_next(session: AsyncSession, *, stale_after: timedelta) -> File | None:
+    """Take the oldest waiting file for ingestion: one still `pending`, or one whose worker
+    went quiet for `stale_after` (its replica died). Cross-user by design: the queue serves
+    everyone. The conditional update makes the claim safe between replicas."""
+    now = utcnow()
+    waiting = or_(
+        File.status == PENDING,
+        (File.status == PROCESSING) & (File.claimed_at < now - stale_after),
+    )
+    query = select(File.id, File.claimed_at).where(waiting).order_by(File.id).limit(5)
+    for file_id, claimed_at in (await session.execute(query)).all():
+        claimed = await session.execute(
+            update(File)
+            .where(File.id == file_id, waiting, _unchanged(File.claimed_at, claimed_at))
+            .values(status=PROCESSING, claimed_at=now, progress=0, error=None)
+        )
+        if getattr(claimed, "rowcount", 0) == 1:
+            return await session.get(File, file_id, populate_existing=True)
+    return None
+
+
+def _unchanged(
+    column: InstrumentedAttribute[datetime | None], value: datetime | None
+) -> ColumnElement[bool]:
+    return column.is_(None) if value is None else column == value
+
+
+async def set_progress(
+    session: AsyncSession, file_id: str, claim: datetime, progress: int
+) -> datetime | None:
+    """Record progress and renew the worker's claim (answers the new one); None when the file
+    was deleted, requeued or claimed by another worker meanwhile (the worker then stops)."""
+    renewed = utcnow()
+    result = await session.execute(
+        update(File)
+        .where(File.id == file_id, File.status == PROCESSING, File.claimed_at == claim)
+        .values(progress=progress, claimed_at=renewed)
+    )
+    return renewed if getattr(result, "rowcount", 0) == 1 else None
+
+
+async def set_type(session: AsyncSession, file_id: str, content_type: str, kind: str) -> None:
+    values = {"content_type": content_type, "kind": kind}
+    await session.execute(update(File).where(File.id == file_id).values(**values))
+
+
+async def clear_index(session: AsyncSession, file_id: str) -> None:
+    await session.execute(delete(Chunk).where(Chunk.file_id == file_id))
+    await session.execute(delete(ChunkVectors).where(ChunkVectors.file_id == file_id))
+
+
+async def add_chunks(session: AsyncSession, rows: list[Chunk], vectors: list[ChunkVectors]) -> None:
+    session.add_all([*rows, *vectors])
+
+
+async def finish(
+    session: AsyncSession,
+    file_id: str,
+    claim: datetime,
+    *,
+    status: str,
+    error: bytes | None = None,
+    chunk_count: int = 0,
+    embedder: str | None = None,
+) -> bool:
+    """End the file's ingestion (`ready` or `failed`); False when it was requeued, deleted or
+    claimed by another worker while it ran (then nothing is recorded: the newer one wins)."""
+    result = await session.execute(
+        update(File)
+        .where(File.id == file_id, File.status == PROCESSING, File.claimed_at == claim)
+        .values(
+            status=status,
+            error=error,
+            chunk_count=chunk_count,
+            embedder=embedder,
+            progress=100,
+            claimed_at=None,
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
