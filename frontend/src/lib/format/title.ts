@@ -9,6 +9,7 @@ const SETTINGS: Record<SettingsSection, string> = {
   sessions: 'Sessions',
   'api-keys': 'API keys',
   shares: 'Shared links',
+  files: 'Files',
   data: 'Data',
 };
 

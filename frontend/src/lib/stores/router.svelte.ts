@@ -12,7 +12,7 @@ export type Route =
   | { name: 'shared'; token: string }
   | { name: 'not-found' };
 
-export const SETTINGS_SECTIONS = ['account', 'preferences', 'sessions', 'api-keys', 'shares', 'data'] as const;
+export const SETTINGS_SECTIONS = ['account', 'preferences', 'sessions', 'api-keys', 'shares', 'files', 'data'] as const;
 export type SettingsSection = (typeof SETTINGS_SECTIONS)[number];
 export const ADMIN_SECTIONS = ['users', 'connections', 'presets', 'instance', 'audit'] as const;
 export type AdminSection = (typeof ADMIN_SECTIONS)[number];
