@@ -48,6 +48,7 @@ from confide.db.engine import Database
 from confide.providers.http import HttpPool
 from confide.providers.local import LocalModels
 from confide.rag.lazy import LazyEmbedder
+from confide.rag.vectors import VectorCache
 from confide.runtime.broker import MemoryBroker
 from confide.runtime.cache import RecentCache
 from confide.runtime.generation import GenerationRunner
@@ -132,6 +133,7 @@ async def build_context(settings: Settings) -> Context:
         blobs=LocalBlobs(settings.files_dir),
         embedder=LazyEmbedder(_built_in_embedder),
         ingest_wakeup=asyncio.Event(),
+        vectors=VectorCache(),
     )
 
 

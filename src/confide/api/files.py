@@ -9,16 +9,17 @@ nothing run, so a file can never act as a page of this site.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import Field
 
 from confide.api.deps import Ctx, IdCursor, IdPath, Limit, Member
 from confide.api.schemas import Page, PublicModel
 from confide.api.uploads import FileUpload
-from confide.services import files
+from confide.services import files, retrieval
 from confide.services.files import FileInfo
 
 router = APIRouter(prefix="/api/files", tags=["files"])
@@ -86,6 +87,36 @@ async def list_files(
     rows = await files.page(principal, ctx, before=cursor, limit=limit + 1)
     items = [FilePublic.model_validate(row) for row in rows[:limit]]
     return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+
+
+class PassagePublic(PublicModel):
+    file_id: str
+    file_name: str
+    ordinal: int = Field(description="The passage's place in its file (0 is the first).")
+    text: str
+    headings: list[str] = Field(description="The headings it sits under, outermost first.")
+    location: str = Field(description='Where it starts in the file, e.g. "page 3".')
+    end_location: str
+    score: float = Field(description="Cosine similarity to the question, -1 to 1.")
+
+
+class SearchResults(PublicModel):
+    items: list[PassagePublic]
+
+
+@router.get("/search", response_model=SearchResults)
+async def search_files(
+    principal: Member,
+    ctx: Ctx,
+    q: str = Query(min_length=1, max_length=retrieval.MAX_QUERY, description="The question."),
+    file_id: list[Annotated[str, Field(max_length=64)]] | None = Query(
+        default=None, max_length=100, description="Only these files (repeat the parameter)."
+    ),
+    limit: int = Query(default=8, ge=1, le=retrieval.MAX_RESULTS),
+) -> SearchResults:
+    """The passages of my indexed files closest in meaning to `q`, best first."""
+    found = await retrieval.search(principal, ctx, q, file_ids=file_id, limit=limit)
+    return SearchResults(items=[PassagePublic.model_validate(p) for p in found])
 
 
 @router.get("/{file_id}", response_model=FilePublic)

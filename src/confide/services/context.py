@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from confide.db.engine import Database
 from confide.providers.http import HttpPool
 from confide.providers.local import LocalModels
+from confide.rag.vectors import VectorCache
 from confide.runtime.broker import Broker
 from confide.runtime.cache import RecentCache
 from confide.runtime.generation import GenerationRunner
@@ -46,3 +47,4 @@ class Context:
     blobs: BlobStore  # uploaded files' sealed bytes
     embedder: Embedder  # loads its model on first use
     ingest_wakeup: asyncio.Event  # set when a file is queued for ingestion
+    vectors: VectorCache  # opened embedding vectors of recently searched files

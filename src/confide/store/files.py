@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -139,3 +139,27 @@ async def finish(
         )
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def readable(
+    session: AsyncSession, principal: Principal, file_ids: Sequence[str] | None = None
+) -> Sequence[File]:
+    """The indexed files the caller may read now (theirs), all or among `file_ids`. Asked at
+    every retrieval, so losing access takes effect at once."""
+    query = select(File).where(owned_by(principal, File.user_id), File.status == READY)
+    if file_ids is not None:
+        query = query.where(File.id.in_(file_ids))
+    return (await session.scalars(query.order_by(File.id))).all()
+
+
+async def vector_blocks(session: AsyncSession, file_id: str) -> Sequence[ChunkVectors]:
+    query = select(ChunkVectors).where(ChunkVectors.file_id == file_id)
+    return (await session.scalars(query.order_by(ChunkVectors.block))).all()
+
+
+async def chunks_at(session: AsyncSession, places: Sequence[tuple[str, int]]) -> Sequence[Chunk]:
+    """The chunks at (file id, ordinal) places; the caller checked it may read those files."""
+    if not places:
+        return []
+    query = select(Chunk).where(tuple_(Chunk.file_id, Chunk.ordinal).in_(places))
+    return (await session.scalars(query)).all()

@@ -1,0 +1,125 @@
+"""`GET /api/files/search`: semantic search over my indexed files, permission-aware at query
+time, with the passage's place in its file for a citation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+
+from confide.rag.vectors import Key, VectorCache, nearest
+from confide.services import ingest
+from confide.services.context import Context
+
+ANIMALS = (
+    "# Field guide\n\n## Otters\n\nRiver otters hunt crayfish and fish along the riverbank.\n\n"
+    "## Bees\n\nHoneybees collect nectar from flowers and make honey in the hive.\n"
+)
+COOKING = "# Kitchen notes\n\nBake the sourdough bread at 240 degrees for forty minutes.\n"
+
+
+async def ready(c: httpx.AsyncClient, ctx: Context, name: str, text: str) -> str:
+    sent = await c.post("/api/files", files={"file": (name, text.encode(), "text/markdown")})
+    assert sent.status_code == 201, sent.text
+    await ingest.run_pending(ctx)
+    file_id: str = sent.json()["id"]
+    assert (await c.get(f"/api/files/{file_id}")).json()["status"] == "ready"
+    return file_id
+
+
+async def search(c: httpx.AsyncClient, q: str, **params: Any) -> list[dict[str, Any]]:
+    response = await c.get("/api/files/search", params={"q": q, **params})
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def test_the_passage_closest_in_meaning_comes_first_with_its_place(
+    user: httpx.AsyncClient, ctx: Context
+) -> None:
+    animals = await ready(user, ctx, "animals.md", ANIMALS)
+    await ready(user, ctx, "kitchen.md", COOKING)
+    [best, *_] = await search(user, "what do otters eat?")
+    assert best["file_id"] == animals and best["file_name"] == "animals.md"
+    assert "crayfish" in best["text"]
+    assert best["headings"] == ["Field guide", "Otters"]
+    assert best["location"].startswith("line")
+    [best] = await search(user, "how long should bread bake", limit=1)
+    assert "sourdough" in best["text"]
+    scores = [item["score"] for item in await search(user, "insects making honey")]
+    assert scores == sorted(scores, reverse=True)
+
+
+async def test_the_search_can_be_limited_to_some_files(
+    user: httpx.AsyncClient, ctx: Context
+) -> None:
+    await ready(user, ctx, "animals.md", ANIMALS)
+    kitchen = await ready(user, ctx, "kitchen.md", COOKING)
+    found = await search(user, "what do otters eat?", file_id=[kitchen])
+    assert {item["file_id"] for item in found} == {kitchen}
+
+
+async def test_another_users_files_are_never_searched(
+    user: httpx.AsyncClient, admin: httpx.AsyncClient, ctx: Context
+) -> None:
+    animals = await ready(user, ctx, "animals.md", ANIMALS)
+    assert await search(admin, "what do otters eat?") == []
+    assert await search(admin, "otters", file_id=[animals]) == []
+
+
+async def test_a_deleted_file_stops_being_found_at_once(
+    user: httpx.AsyncClient, ctx: Context
+) -> None:
+    animals = await ready(user, ctx, "animals.md", ANIMALS)
+    assert await search(user, "otters")  # its vectors are now cached
+    assert (await user.delete(f"/api/files/{animals}")).status_code == 204
+    assert await search(user, "otters") == []
+
+
+async def test_a_file_being_reindexed_is_not_searched_until_ready(
+    user: httpx.AsyncClient, ctx: Context
+) -> None:
+    animals = await ready(user, ctx, "animals.md", ANIMALS)
+    assert (await user.post(f"/api/files/{animals}/reindex")).status_code == 202
+    assert await search(user, "otters") == []
+    await ingest.run_pending(ctx)
+    assert await search(user, "otters")
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [({"q": ""}, 422), ({"q": "x" * 2001}, 422), ({"q": "x", "limit": 0}, 422), ({}, 422)],
+)
+async def test_bad_queries_get_a_clear_error(
+    user: httpx.AsyncClient, params: dict[str, Any], status: int
+) -> None:
+    response = await user.get("/api/files/search", params=params)
+    assert response.status_code == status
+    assert response.json()["detail"]
+
+
+def test_nearest_ranks_across_files_and_keeps_each_passages_place() -> None:
+    eye = np.eye(4, dtype=np.float32)
+    matrices = [("f1", eye[:2]), ("f2", eye[2:])]
+    query = np.array([0.1, 0.2, 0.9, 0.3], dtype=np.float32)
+    hits = nearest(query, matrices, 3)
+    assert [(h.file_id, h.ordinal) for h in hits] == [("f2", 0), ("f2", 1), ("f1", 1)]
+    assert nearest(query, [], 3) == [] and len(nearest(query, matrices, 99)) == 4
+
+
+def test_the_vector_cache_stays_within_its_budget_and_drops_old_versions() -> None:
+    from datetime import UTC, datetime
+
+    cache = VectorCache(budget=3 * 4 * 4)  # three 4-float rows
+    one, two = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+    cache.put(Key("a", one, "m"), np.zeros((2, 4), dtype=np.float32))
+    cache.put(Key("a", two, "m"), np.ones((1, 4), dtype=np.float32))  # re-indexed
+    assert cache.get(Key("a", one, "m")) is None and cache.size_bytes == 16
+    cache.put(Key("b", one, "m"), np.zeros((2, 4), dtype=np.float32))
+    assert cache.size_bytes == 48
+    cache.put(Key("c", one, "m"), np.zeros((1, 4), dtype=np.float32))  # evicts the oldest
+    assert cache.get(Key("a", two, "m")) is None and cache.size_bytes == 48
+    cache.put(Key("huge", one, "m"), np.zeros((9, 4), dtype=np.float32))  # never fits
+    assert cache.get(Key("huge", one, "m")) is None
