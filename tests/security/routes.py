@@ -389,6 +389,10 @@ TABLE: dict[tuple[str, str], Route] = {
         Attack("B's files", "/api/files", expect=200),
         Attack("A's files by cursor", "/api/files?cursor={a_file}", expect=200),
     ),
+    ("GET", "/api/files/search"): _no_id(
+        Attack("B's own files", "/api/files/search?q=Marmoset+escrow", expect=200),
+        Attack("A's file by id", "/api/files/search?q=Marmoset&file_id={a_file}", expect=200),
+    ),
     ("GET", "/api/files/{file_id}"): _owned(Attack("A's file", "/api/files/{a_file}")),
     ("GET", "/api/files/{file_id}/content"): _owned(
         Attack("A's file's bytes", "/api/files/{a_file}/content")
@@ -565,6 +569,23 @@ TABLE: dict[tuple[str, str], Route] = {
             {**CHATTING, "model": "preset:{a_preset}"},
         ),
         own=Own("a", "/v1/chat/completions", CHATTING),
+    ),
+    ("POST", "/v1/embeddings"): _no_id(
+        Attack(
+            "B's texts by key",
+            "/v1/embeddings",
+            {"model": "all-MiniLM-L6-v2", "input": ["hello", "world"]},
+            expect=200,
+            actor="b_key",
+        ),
+        Attack(
+            "A's preset as the embedding model",
+            "/v1/embeddings",
+            {"model": "preset:{a_preset}", "input": "hello"},
+            expect=404,
+            actor="b_key",
+        ),
+        own=Own("a", "/v1/embeddings", {"model": "all-MiniLM-L6-v2", "input": "hello"}),
     ),
     # --- usage ---
     ("GET", "/api/usage"): _no_id(

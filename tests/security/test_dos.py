@@ -243,6 +243,7 @@ PAGED = [
     "/api/groups/mine",
     "/api/connections",
     "/api/files",
+    "/api/files/search",
 ]
 
 

@@ -1,4 +1,5 @@
-"""`/v1`: the OpenAI-compatible API (models, chat completions) for API keys and scripts.
+"""`/v1`: the OpenAI-compatible API (models, chat completions, embeddings) for API keys and
+scripts.
 
 Stateless: nothing but usage is stored. Streaming answers use OpenAI's chunk format, end with
 `data: [DONE]`, and carry usage in a final chunk when `stream_options.include_usage` is set.
@@ -7,14 +8,16 @@ Errors use OpenAI's `{"error": {...}}` shape so SDKs show the message.
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 import secrets
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from confide.api.deps import Ctx, Member
@@ -22,9 +25,13 @@ from confide.api.errors import OPENAI_RESPONSES
 from confide.api.schemas import refuse_nul
 from confide.api.sse import StreamBody
 from confide.providers.base import ChatMessage, Delta, Finish, GenerationParams, ProviderError
-from confide.services import completions, models
+from confide.services import completions, embeddings, models
 from confide.services.completions import Prepared
+from confide.services.embeddings import MAX_INPUT_TOKENS, MAX_INPUTS, MAX_TOTAL_CHARS
 from confide.store.access import Principal
+
+if TYPE_CHECKING:
+    from confide.rag.embedder import Vectors
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], responses=OPENAI_RESPONSES)
 MAX_MESSAGES = 1000
@@ -224,3 +231,92 @@ def _error_body(exc: ProviderError) -> dict[str, Any]:
 def provider_error_response(exc: ProviderError) -> JSONResponse:
     status = PROVIDER_STATUS.get(exc.kind.value, 502)
     return JSONResponse(_error_body(exc), status_code=status)
+
+
+# --- embeddings --------------------------------------------------------------------------------
+
+EmbedText = Annotated[str, Field(max_length=MAX_TOTAL_CHARS)]
+TokenIds = Annotated[list[int], Field(max_length=MAX_INPUT_TOKENS)]
+
+
+class EmbeddingIn(Lenient):
+    """OpenAI's embeddings request. `user` (and any other unknown field) is ignored."""
+
+    input: (
+        EmbedText
+        | Annotated[list[EmbedText], Field(max_length=MAX_INPUTS)]
+        | TokenIds
+        | Annotated[list[TokenIds], Field(max_length=MAX_INPUTS)]
+    ) = Field(
+        description=f"A text or a list of 1 to {MAX_INPUTS} texts, none empty, at most "
+        f"{MAX_INPUT_TOKENS} tokens each and {MAX_TOTAL_CHARS:,} characters in all. The model "
+        "reads the first 256 tokens of each. Token ids are refused: send text."
+    )
+    model: str = Field(min_length=1, max_length=200, description="The embedder's name.")
+    encoding_format: Literal["float", "base64"] | None = Field(
+        default=None, description="`float` (the default) or `base64`: little-endian float32."
+    )
+    dimensions: int | None = Field(default=None, ge=1, description="Only the model's own.")
+
+    def texts(self) -> list[str]:
+        items = [self.input] if isinstance(self.input, str) else self.input
+        texts = [item for item in items if isinstance(item, str)]
+        if len(texts) != len(items):
+            raise embeddings.token_ids_refused()
+        return texts
+
+
+class EmbeddingOut(BaseModel):
+    object: Literal["embedding"]
+    index: int
+    embedding: list[float] | str = Field(description="Floats, or base64 of float32 bytes.")
+
+
+class EmbeddingUsage(BaseModel):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingList(BaseModel):
+    object: Literal["list"]
+    data: list[EmbeddingOut]
+    model: str
+    usage: EmbeddingUsage
+
+
+@router.post("/embeddings", response_model=None, responses={200: {"model": EmbeddingList}})
+async def create_embeddings(body: EmbeddingIn, principal: Member, ctx: Ctx) -> Response:
+    """Unit-length vectors for texts, from the instance's embedder (all-MiniLM-L6-v2 unless
+    configured otherwise), in the order given. Texts over the model's 256 tokens are
+    truncated; usage counts every token sent."""
+    try:
+        done = await embeddings.embed(principal, ctx, body.model, body.texts(), body.dimensions)
+    except embeddings.Refused as exc:
+        error = {"message": exc.message, "type": "invalid_request_error"}
+        return JSONResponse(
+            {"error": {**error, "param": exc.param, "code": exc.code}}, status_code=exc.status
+        )
+    # Thousands of vectors take a while to write as JSON: not on the event loop.
+    content = await asyncio.to_thread(_embedding_list, done, body.encoding_format or "float")
+    return Response(content, media_type="application/json")
+
+
+def _embedding_list(done: embeddings.Embedded, encoding: str) -> bytes:
+    encode = _base64 if encoding == "base64" else _floats
+    data = [
+        {"object": "embedding", "index": i, "embedding": encode(row)}
+        for i, row in enumerate(done.vectors)
+    ]
+    used = {"prompt_tokens": done.tokens, "total_tokens": done.tokens}
+    answer = {"object": "list", "data": data, "model": done.model, "usage": used}
+    return json.dumps(answer, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+
+def _floats(row: Vectors) -> list[float]:
+    floats: list[float] = row.tolist()
+    return floats
+
+
+def _base64(row: Vectors) -> str:
+    """The row as little-endian float32 bytes, which is what OpenAI's SDKs decode."""
+    return base64.b64encode(row.astype("<f4", copy=False).tobytes()).decode("ascii")
