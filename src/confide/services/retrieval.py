@@ -9,6 +9,7 @@ blocks. Files indexed by another embedder than the current one are skipped until
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,13 +56,19 @@ async def search(
     if not query or len(query) > MAX_QUERY:
         raise BadRequest(f"Ask with 1 to {MAX_QUERY} characters.")
     limit = max(1, min(limit, MAX_RESULTS))
-    async with ctx.db.read() as session:
-        readable = await files.readable(session, principal, file_ids)
-        cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
+    # The question is embedded (in a worker thread) while the database says what may be read.
+    embedding = asyncio.ensure_future(ctx.embedder.embed([query]))
+    try:
+        async with ctx.db.read() as session:
+            readable = await files.readable(session, principal, file_ids)
+            cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
+    except BaseException:
+        embedding.cancel()
+        raise
     usable = [row for row in readable if row.embedder == ctx.embedder.name]
+    [vector] = await embedding
     if not usable:
         return []
-    [vector] = await ctx.embedder.embed([query])
     matrices = [(row.id, await _matrix(ctx, cipher, row)) for row in usable]
     hits = nearest(vector, matrices, limit)
     return await _passages(ctx, cipher, {row.id: row for row in usable}, hits)
