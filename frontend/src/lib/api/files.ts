@@ -1,7 +1,7 @@
 // My files (`/api/files`): uploaded as multipart, then read and indexed by the server in the
 // background; the app watches `status` and `progress` until each is ready or failed.
-import { uploadPercent } from '../data/transfer';
-import { api, errorFrom, query } from './client';
+import { api, query } from './client';
+import { type Upload, uploadWithProgress } from './upload';
 import type { Page } from './types';
 
 export type FileStatus = 'pending' | 'processing' | 'ready' | 'failed';
@@ -49,37 +49,11 @@ export function downloadUrl(id: string): string {
   return `${filePath(id)}/content`;
 }
 
-export interface FileUpload {
-  done: Promise<FilePublic>;
-  abort: () => void;
-}
+export type FileUpload = Upload<FilePublic>;
 
-/** Sends one file as the `file` field of a multipart body. XMLHttpRequest, not fetch: only it
- * reports how much of a request has been sent, for the progress bar. */
+/** Sends one file as the `file` field of a multipart body, reporting progress. */
 export function uploadFile(file: File, onProgress: (percent: number) => void): FileUpload {
-  const xhr = new XMLHttpRequest();
-  const done = new Promise<FilePublic>((resolve, reject) => {
-    xhr.open('POST', FILES_PATH);
-    xhr.setRequestHeader('X-Confide-CSRF', '1');
-    xhr.responseType = 'text';
-    xhr.upload.onprogress = (event) => onProgress(uploadPercent(event.loaded, event.lengthComputable ? event.total : file.size));
-    xhr.upload.onload = () => onProgress(100);
-    xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) {
-        try {
-          resolve(JSON.parse(xhr.responseText) as FilePublic);
-        } catch {
-          reject(new Error('The server answered something that is not a file.'));
-        }
-        return;
-      }
-      void errorFrom(new Response(xhr.responseText, { status: xhr.status })).then(reject);
-    };
-    xhr.onerror = () => reject(new Error('Cannot reach the server. Check your connection and try again.'));
-    xhr.onabort = () => reject(new DOMException('The upload was cancelled.', 'AbortError'));
-    const body = new FormData();
-    body.append('file', file, file.name);
-    xhr.send(body);
-  });
-  return { done, abort: () => xhr.abort() };
+  const body = new FormData();
+  body.append('file', file, file.name);
+  return uploadWithProgress<FilePublic>({ path: FILES_PATH, body, size: file.size, notWhat: 'a file' }, onProgress);
 }

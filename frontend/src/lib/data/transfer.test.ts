@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ImportResult } from '../api/types';
-import { allChatsExportUrl, chatExportUrl, sizeOf, summarizeImport, uploadImport, uploadPercent } from './transfer';
+import { uploadPercent } from '../api/upload';
+import { allChatsExportUrl, chatExportUrl, sizeOf, summarizeImport, uploadImport } from './transfer';
 
 describe('uploadPercent', () => {
   it.each([

@@ -1,6 +1,6 @@
 // Taking chats out (export downloads) and bringing them in (an import file uploaded with
 // progress). Downloads are plain same-origin links: the browser streams them to disk.
-import { errorFrom } from '../api/client';
+import { type Upload, uploadWithProgress } from '../api/upload';
 import type { ExportFormat, ImportItem, ImportResult } from '../api/types';
 
 export const EXPORT_FORMATS: { format: ExportFormat; label: string; hint: string }[] = [
@@ -19,13 +19,6 @@ export function allChatsExportUrl(format: ExportFormat): string {
 
 export const ARCHIVE_URL = '/api/export';
 export const IMPORT_PATH = '/api/chats/import';
-
-/** Whole percent of an upload, 0–100; 100 only once every byte is sent. */
-export function uploadPercent(loaded: number, total: number): number {
-  if (!(total > 0) || !(loaded > 0)) return 0;
-  if (loaded >= total) return 100;
-  return Math.min(99, Math.floor((loaded / total) * 100));
-}
 
 /** "512 bytes", "340 KB", "12.5 MB". */
 export function sizeOf(bytes: number): string {
@@ -63,36 +56,10 @@ function nameOf(item: ImportItem): string {
   return title ? title : `Chat ${item.index + 1} in the file`;
 }
 
-export interface Upload {
-  done: Promise<ImportResult>;
-  abort: () => void;
-}
-
-/** Sends `file` as the import's body. XMLHttpRequest, not fetch: only it reports how much of
- * a request has been sent, which a 50 MB file needs for a progress bar. */
-export function uploadImport(file: Blob, onProgress: (percent: number) => void): Upload {
-  const xhr = new XMLHttpRequest();
-  const done = new Promise<ImportResult>((resolve, reject) => {
-    xhr.open('POST', IMPORT_PATH);
-    xhr.setRequestHeader('X-Confide-CSRF', '1');
-    xhr.setRequestHeader('Content-Type', 'application/json');
-    xhr.responseType = 'text';
-    xhr.upload.onprogress = (event) => onProgress(uploadPercent(event.loaded, event.lengthComputable ? event.total : file.size));
-    xhr.upload.onload = () => onProgress(100);
-    xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) {
-        try {
-          resolve(JSON.parse(xhr.responseText) as ImportResult);
-        } catch {
-          reject(new Error('The server answered something that is not an import report.'));
-        }
-        return;
-      }
-      void errorFrom(new Response(xhr.responseText, { status: xhr.status })).then(reject);
-    };
-    xhr.onerror = () => reject(new Error('Cannot reach the server. Check your connection and try again.'));
-    xhr.onabort = () => reject(new DOMException('The upload was cancelled.', 'AbortError'));
-    xhr.send(file);
-  });
-  return { done, abort: () => xhr.abort() };
+/** Sends `file` as the import's body, reporting progress. */
+export function uploadImport(file: Blob, onProgress: (percent: number) => void): Upload<ImportResult> {
+  return uploadWithProgress<ImportResult>(
+    { path: IMPORT_PATH, body: file, size: file.size, contentType: 'application/json', notWhat: 'an import report' },
+    onProgress,
+  );
 }
