@@ -21,6 +21,7 @@ describe('parseRoute', () => {
     ['/admin/audit', { name: 'admin', section: 'audit' }],
     ['/admin/users/extra', { name: 'not-found' }],
     ['/settings/shares', { name: 'settings', section: 'shares' }],
+    ['/settings/files', { name: 'settings', section: 'files' }],
     ['/s/Zm9vYmFy-_01', { name: 'shared', token: 'Zm9vYmFy-_01' }],
     ['/s/a%2Fb', { name: 'not-found' }],
     ['/s/', { name: 'not-found' }],
