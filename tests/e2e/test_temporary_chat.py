@@ -136,7 +136,7 @@ def test_stop_and_leaving_ask_before_losing_the_chat(member: Tab) -> None:
     dialog.get_by_role("button", name="Cancel").click()
     expect(page).to_have_url(f"{member.server.url}/")
     expect(page.locator(REPLY)).to_have_count(2)
-    page.go_back()  # the browser's Back button asks too
+    page.go_back()  # the browser's Back button asks too, even right after Cancel
     expect(dialog).to_be_visible()
     dialog.get_by_role("button", name="Cancel").click()
     expect(page).to_have_url(f"{member.server.url}/")
