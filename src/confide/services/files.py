@@ -13,8 +13,6 @@ from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from confide.db.ids import new_id
 from confide.db.tables import File
 from confide.errors import Damaged, TooLarge
@@ -236,10 +234,6 @@ async def remove_user_blobs(ctx: Context, blob_keys: Sequence[str]) -> None:
     is gone) are removed too, so they take no room."""
     for key in blob_keys:
         await ctx.blobs.delete(key)
-
-
-async def blobs_of(session: AsyncSession, user_id: str) -> list[str]:
-    return await files.blobs_of_user(session, user_id)
 
 
 def _info(cipher: UserCipher, row: File) -> FileInfo:

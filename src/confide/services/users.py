@@ -13,7 +13,7 @@ from confide.errors import Conflict, NotFound
 from confide.services import files as file_service
 from confide.services.audit import record
 from confide.services.context import Context
-from confide.store import postings, sessions, users
+from confide.store import files, postings, sessions, users
 from confide.store.access import AUTH, Principal, Role, require_admin
 
 
@@ -100,7 +100,7 @@ async def delete(principal: Principal, ctx: Context, user_id: str) -> None:
         user = await _existing(session, user_id)
         await _guard_last_admin(session, user, deleting=True)
         await postings.purge(session, user.id)
-        blob_keys = await file_service.blobs_of(session, user.id)
+        blob_keys = await files.blobs_of_user(session, user.id)
         await users.remove(session, user.id)
         await record(
             session, principal, "admin.user_deleted", target_type="user", target_id=user_id
