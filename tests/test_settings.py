@@ -49,6 +49,14 @@ def test_cors_origins_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch
     assert Settings().cors_origins == []
 
 
+def test_internal_web_page_addresses_are_allowed_one_by_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CONFIDE_WEB_PAGES_ALLOW", " 10.0.0.5:443, [fd00::5]:8080 ,,")
+    assert Settings().allowed_addresses() == {("10.0.0.5", 443), ("fd00::5", 8080)}
+    assert Settings(web_pages_allow=[]).allowed_addresses() == frozenset()
+
+
 @pytest.mark.parametrize("origin", ["https://a.example/path", "a.example", "ftp://a.example"])
 def test_a_cors_origin_must_be_an_origin(origin: str) -> None:
     with pytest.raises(ValidationError, match="cors_origins"):
@@ -87,6 +95,10 @@ def test_an_idle_timeout_longer_than_the_session_is_refused() -> None:
         ("CONFIDE_DATABASE_URL", "mysql://x"),
         ("CONFIDE_LOG_LEVEL", "LOUD"),
         ("CONFIDE_PASSWORD_HASH_MEMORY_KIB", "1024"),
+        ("CONFIDE_WEB_PAGES_ALLOW", "localhost:80"),
+        ("CONFIDE_WEB_PAGES_ALLOW", "10.0.0.5"),
+        ("CONFIDE_WEB_PAGES_ALLOW", "10.0.0.5:0"),
+        ("CONFIDE_WEB_PAGES_ALLOW", "10.0.0.5:http"),
     ],
 )
 def test_load_settings_names_the_bad_variable(

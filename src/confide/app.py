@@ -8,7 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
@@ -29,6 +29,7 @@ from confide.api import (
     health,
     home,
     instance,
+    knowledge,
     models,
     openai,
     presets,
@@ -47,13 +48,14 @@ from confide.db import migrate
 from confide.db.engine import Database
 from confide.providers.http import HttpPool
 from confide.providers.local import LocalModels
-from confide.rag.lazy import LazyEmbedder
+from confide.rag.lazy import BUILT_IN_NAME, LazyEmbedder
 from confide.rag.vectors import VectorCache
 from confide.runtime.broker import MemoryBroker
 from confide.runtime.cache import RecentCache
 from confide.runtime.generation import GenerationRunner
 from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import MemoryRateLimiter
+from confide.security.safe_http import SafeFetcher
 from confide.security.sealing import KeyRing, Sealer
 from confide.services import avatars as avatar_service
 from confide.services import ingest, sessions
@@ -63,10 +65,12 @@ from confide.services import search as search_service
 from confide.services.batches import progress_batch, touch_batch, usage_batch
 from confide.services.context import Context
 from confide.services.listings import ListingCache
+from confide.services.live_settings import LIVE_SECONDS
 from confide.services.models import ResolvedModel
 from confide.settings import Settings
 from confide.store import chats as chat_store
 from confide.store import connections as connection_store
+from confide.store import instance_settings
 from confide.store.access import AUTH, Principal
 from confide.store.blobs import LocalBlobs
 
@@ -87,6 +91,7 @@ ROUTERS = (
     folders.router,
     folders.tags_router,
     files.router,
+    knowledge.router,
     shares.router,
     users.router,
     groups.mine_router,  # before groups.router: `mine` is not a group id
@@ -114,6 +119,8 @@ async def build_context(settings: Settings) -> Context:
     db.on_commit(AUTH, principals.invalidate)
     resolved: RecentCache[ResolvedModel] = RecentCache(model_service.RESOLVED_TTL_SECONDS)
     db.on_commit(connection_store.TOPIC, resolved.invalidate)
+    live: RecentCache[dict[str, Any]] = RecentCache(LIVE_SECONDS)
+    db.on_commit(instance_settings.TOPIC, live.invalidate)
     return Context(
         settings=settings,
         db=db,
@@ -131,9 +138,11 @@ async def build_context(settings: Settings) -> Context:
         principals=principals,
         resolved=resolved,
         blobs=LocalBlobs(settings.files_dir),
-        embedder=LazyEmbedder(_built_in_embedder),
+        embedder=LazyEmbedder(_built_in_embedder, BUILT_IN_NAME),
         ingest_wakeup=asyncio.Event(),
         vectors=VectorCache(),
+        fetcher=SafeFetcher(allow=settings.allowed_addresses()),
+        live_settings=live,
     )
 
 
@@ -151,6 +160,7 @@ async def close_context(ctx: Context) -> None:
     await ctx.usage_log.close()
     await ctx.touches.close()
     await ctx.http.close()
+    await ctx.fetcher.close()
     await ctx.db.dispose()
 
 

@@ -7,6 +7,7 @@ environment variable that is set explicitly always wins over the stored value.
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -115,10 +116,31 @@ class Settings(BaseSettings):
     api_docs: bool = Field(
         default=True, description="Serve the OpenAPI schema and docs to signed-in users."
     )
+    web_pages: bool = Field(
+        default=True,
+        description="Let users attach public web pages to chat messages (fetched by the "
+        "server, never from internal addresses).",
+    )
+    web_pages_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated `address:port` pairs web pages may come from although "
+        "internal (an intranet wiki: `10.0.0.5:443`, `[fd00::5]:443`); empty: none.",
+    )
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("web_pages_allow")
     @classmethod
-    def _split_origins(cls, value: Any) -> Any:
+    def _check_allowed(cls, value: list[str]) -> list[str]:
+        for pair in value:
+            _address_port(pair)
+        return value
+
+    def allowed_addresses(self) -> frozenset[tuple[str, int]]:
+        """`web_pages_allow` as (address, port) pairs."""
+        return frozenset(_address_port(pair) for pair in self.web_pages_allow)
+
+    @field_validator("cors_origins", "web_pages_allow", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
@@ -190,6 +212,19 @@ class Settings(BaseSettings):
     def explicitly_set(self, name: str) -> bool:
         """True when the operator set this setting (by environment), so it beats stored values."""
         return name in self.model_fields_set
+
+
+def _address_port(pair: str) -> tuple[str, int]:
+    """`10.0.0.5:443` or `[fd00::5]:443` as (address, port); ValueError when it is not one."""
+    host, _, port = pair.rpartition(":")
+    problem = ValueError(f"{pair!r} is not an address:port pair such as 10.0.0.5:443")
+    try:
+        address, number = ipaddress.ip_address(host.removeprefix("[").removesuffix("]")), int(port)
+    except ValueError:
+        raise problem from None
+    if not 0 < number < 65536:
+        raise problem
+    return str(address), number
 
 
 def _require_origin(value: str, *, allow_path: bool = False) -> None:

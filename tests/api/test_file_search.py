@@ -1,5 +1,5 @@
-"""`GET /api/files/search`: semantic search over my indexed files, permission-aware at query
-time, with the passage's place in its file for a citation."""
+"""`GET /api/files/search`: hybrid search (meaning and keywords) over my indexed files,
+permission-aware at query time, with the passage's place in its file for a citation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
+from sqlalchemy import delete, select, update
 
+from confide.db.tables import ChunkKeywords, File
 from confide.rag.vectors import Key, VectorCache, nearest
 from confide.services import ingest
 from confide.services.context import Context
@@ -123,3 +125,65 @@ def test_the_vector_cache_stays_within_its_budget_and_drops_old_versions() -> No
     assert cache.get(Key("a", two, "m")) is None and cache.size_bytes == 48
     cache.put(Key("huge", one, "m"), np.zeros((9, 4), dtype=np.float32))  # never fits
     assert cache.get(Key("huge", one, "m")) is None
+
+
+REPORTS = "# Status reports\n\n" + "\n\n".join(
+    f"## Week {n}\n\nThe team reviewed invoices, budgets and supplier contracts this week."
+    + (" Ticket ZX-40917 blocks the supplier payment run." if n == 7 else "")
+    for n in range(1, 13)
+)
+
+
+async def test_an_exact_code_is_found_by_its_words_where_meaning_cannot_tell(
+    user: httpx.AsyncClient, ctx: Context
+) -> None:
+    await ready(user, ctx, "reports.md", REPORTS)
+    [best, *_] = await search(user, "ZX-40917")
+    assert "ZX-40917" in best["text"] and best["headings"] == ["Status reports", "Week 7"]
+    scores = [item["score"] for item in await search(user, "ZX-40917")]
+    assert scores == sorted(scores, reverse=True) and scores[0] > scores[1]
+
+
+async def test_a_file_of_another_embedder_is_found_by_its_words_only(
+    user: httpx.AsyncClient, ctx: Context
+) -> None:
+    animals = await ready(user, ctx, "animals.md", ANIMALS)
+    async with ctx.db.write() as session:
+        await session.execute(update(File).where(File.id == animals).values(embedder="other"))
+    assert await search(user, "aquatic mammals catching shellfish") == []
+    [found] = await search(user, "crayfish", limit=5)
+    assert found["file_id"] == animals and "crayfish" in found["text"]
+
+
+async def test_a_file_without_a_keyword_index_is_still_found_by_meaning(
+    user: httpx.AsyncClient, ctx: Context
+) -> None:
+    animals = await ready(user, ctx, "animals.md", ANIMALS)
+    async with ctx.db.write() as session:  # as a file indexed before keyword indexes existed
+        await session.execute(delete(ChunkKeywords).where(ChunkKeywords.file_id == animals))
+    ctx.vectors.clear()
+    [best, *_] = await search(user, "what do otters eat?")
+    assert best["file_id"] == animals and "crayfish" in best["text"]
+
+
+async def test_the_keyword_index_is_sealed_and_holds_no_words(
+    user: httpx.AsyncClient, ctx: Context
+) -> None:
+    animals = await ready(user, ctx, "animals.md", ANIMALS)
+    async with ctx.db.read() as session:
+        body = await session.scalar(
+            select(ChunkKeywords.body).where(ChunkKeywords.file_id == animals)
+        )
+    assert body is not None and b"CKW1" not in body
+    assert b"crayfish" not in body.lower() and b"otters" not in body.lower()
+
+
+def test_many_files_are_scored_in_two_threads_with_the_same_answer() -> None:
+    rng = np.random.default_rng(7)
+    matrices = [(f"f{n}", rng.standard_normal((1000, 8)).astype(np.float32)) for n in range(30)]
+    query = rng.standard_normal(8).astype(np.float32)
+    everything = np.concatenate([m for _, m in matrices]) @ query
+    best = np.argsort(-everything, kind="stable")[:20]
+    hits = nearest(query, matrices, 20)  # 30,000 rows: split between two threads
+    assert [(h.file_id, h.ordinal) for h in hits] == [(f"f{i // 1000}", i % 1000) for i in best]
+    assert [h.score for h in hits] == pytest.approx(everything[best].tolist(), rel=1e-6)

@@ -19,6 +19,9 @@ async def test_admin_reads_and_changes_the_signup_mode(admin: httpx.AsyncClient)
         "public_shares": False,
         "public_shares_locked": False,
         "admins_need_two_factor": False,
+        "embedding_model": "",
+        "files_to_reembed": 0,
+        "rerank_model": "",
     }
     changed = await admin.patch("/api/settings", json={"signup_mode": "open"})
     assert changed.json()["signup_mode"] == "open"

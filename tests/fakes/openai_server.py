@@ -31,6 +31,7 @@ class FakeOpenAI(FakeServer):
         app.router.add_get("/v1/models", self.list_models)
         app.router.add_post("/v1/chat/completions", self.chat)
         app.router.add_post("/v1/embeddings", self.embeddings)
+        app.router.add_post("/v1/rerank", self.rerank)
 
     def url_for(self, root: str) -> str:
         return f"{root}/v1"
@@ -52,6 +53,20 @@ class FakeOpenAI(FakeServer):
             for i, text in reversed(list(enumerate(texts)))  # out of order on purpose
         ]
         return web.json_response({"object": "list", "data": data})
+
+    async def rerank(self, request: web.Request) -> web.StreamResponse:
+        """Relevance = how many of the query's words a document has (ties: shorter first)."""
+        early = await self.preamble(request)
+        if early is not None:
+            return early
+        asked = self.requests[-1].json
+        words = set(asked["query"].lower().split())
+        results = [
+            {"index": i, "relevance_score": relevance(words, document)}
+            for i, document in enumerate(asked["documents"])
+        ]
+        results.sort(key=lambda r: -r["relevance_score"])  # as servers answer: best first
+        return web.json_response({"results": results})
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
         early = await self.preamble(request)
@@ -84,6 +99,11 @@ def tail(reply: Reply, include_usage: bool) -> list[bytes]:
     if reply.done:
         lines.append(b"data: [DONE]\n\n")
     return lines
+
+
+def relevance(words: set[str], document: str) -> float:
+    found = sum(1 for word in document.lower().split() if word.strip(".,?!") in words)
+    return found - len(document) / 100_000
 
 
 def vector(text: str) -> list[float]:

@@ -121,6 +121,7 @@ OPENWEBUI_A = {
 }
 MESSAGE = "/api/chats/{a_chat}/messages/{a_msg}"
 LIVE = "/api/chats/{a_chat}/messages/{a_live}"
+KNOWLEDGE_A = "/api/knowledge/{a_knowledge}"
 
 TABLE: dict[tuple[str, str], Route] = {
     # --- the web app shell and static files (public; no user data) ---
@@ -392,6 +393,11 @@ TABLE: dict[tuple[str, str], Route] = {
     ("GET", "/api/files/search"): _no_id(
         Attack("B's own files", "/api/files/search?q=Marmoset+escrow", expect=200),
         Attack("A's file by id", "/api/files/search?q=Marmoset&file_id={a_file}", expect=200),
+        Attack(
+            "A's knowledge base by id",
+            "/api/files/search?q=Marmoset&knowledge_id={a_knowledge}",
+            expect=200,
+        ),
     ),
     ("GET", "/api/files/{file_id}"): _owned(Attack("A's file", "/api/files/{a_file}")),
     ("GET", "/api/files/{file_id}/content"): _owned(
@@ -403,6 +409,53 @@ TABLE: dict[tuple[str, str], Route] = {
     ("POST", "/api/files/{file_id}/reindex"): _owned(
         Attack("A's file", "/api/files/{a_file}/reindex"),
         own=Own("a", "/api/files/{a_file}/reindex"),
+    ),
+    # --- knowledge bases: A's are A's (and A's grantees') to read and change ---
+    ("GET", "/api/knowledge"): _no_id(
+        Attack("B's knowledge bases", "/api/knowledge", expect=200),
+        Attack("A's by cursor", "/api/knowledge?cursor={a_knowledge}", expect=200),
+    ),
+    ("POST", "/api/knowledge"): _no_id(
+        Attack("B's own", "/api/knowledge", {"name": "Bob's second"}, 201),
+        Attack("owned by A", "/api/knowledge", {"name": "x", "user_id": "{a_user}"}, 422),
+        Attack("with A's id", "/api/knowledge", {"name": "x", "id": "{a_knowledge}"}, 422),
+        own=Own("a", "/api/knowledge", {"name": "forged"}),
+    ),
+    ("GET", "/api/knowledge/{knowledge_id}"): _owned(Attack("A's knowledge base", KNOWLEDGE_A)),
+    ("PATCH", "/api/knowledge/{knowledge_id}"): _owned(
+        Attack("rename A's", KNOWLEDGE_A, {"name": "pwned"}),
+        Attack("describe A's", KNOWLEDGE_A, {"description": "pwned"}),
+        own=Own("a", KNOWLEDGE_A, {"name": "forged"}),
+    ),
+    ("DELETE", "/api/knowledge/{knowledge_id}"): _owned(
+        Attack("A's knowledge base", KNOWLEDGE_A), own=Own("a", KNOWLEDGE_A)
+    ),
+    ("POST", "/api/knowledge/{knowledge_id}/files"): _owned(
+        Attack("A's file into A's base", KNOWLEDGE_A + "/files", {"file_id": "{a_file}"}),
+        Attack(
+            "A's file into B's base", "/api/knowledge/{b_knowledge}/files", {"file_id": "{a_file}"}
+        ),
+        own=Own("a", KNOWLEDGE_A + "/files", {"file_id": "{a_file}"}),
+    ),
+    ("DELETE", "/api/knowledge/{knowledge_id}/files/{file_id}"): _owned(
+        Attack("A's file out of A's base", KNOWLEDGE_A + "/files/{a_file}"),
+        Attack("A's file via B's base", "/api/knowledge/{b_knowledge}/files/{a_file}"),
+        own=Own("a", KNOWLEDGE_A + "/files/{a_file}"),
+    ),
+    ("PUT", "/api/knowledge/{knowledge_id}/grants"): _owned(
+        Attack(
+            "share A's base with B",
+            KNOWLEDGE_A + "/grants",
+            {"grants": [{"user_id": "{b_user}", "permission": "write"}]},
+        ),
+        Attack("unshare A's base", KNOWLEDGE_A + "/grants", {"grants": []}),
+        Attack(
+            "B's base to A's group",
+            "/api/knowledge/{b_knowledge}/grants",
+            {"grants": [{"group_id": "{group}", "permission": "read"}]},
+            400,
+        ),
+        own=Own("a", KNOWLEDGE_A + "/grants", {"grants": []}),
     ),
     # --- share links: A's are A's to make, list and revoke; a link is the only way in ---
     ("POST", "/api/chats/{chat_id}/shares"): _owned(
@@ -489,6 +542,16 @@ TABLE: dict[tuple[str, str], Route] = {
             "/api/chats/{b_chat}/messages",
             {"content": "hi", "models": [MODEL, "preset:{a_preset}"]},
         ),
+        Attack(
+            "ask about A's file",
+            "/api/chats/{b_chat}/messages",
+            {**MSG, "file_ids": ["{a_file}"]},
+        ),
+        Attack(
+            "ask about A's knowledge base",
+            "/api/chats/{b_chat}/messages",
+            {**MSG, "knowledge_ids": ["{a_knowledge}"]},
+        ),
         own=Own("a", "/api/chats/{a_chat}/messages", {"content": "forged", "model": MODEL}),
     ),
     ("DELETE", "/api/chats/{chat_id}/messages/{message_id}"): _owned(
@@ -525,6 +588,11 @@ TABLE: dict[tuple[str, str], Route] = {
             {"name": "x", "base_model": MODEL, "visibility": "groups", "group_ids": ["{group}"]},
         ),
         Attack(
+            "with A's knowledge base",
+            "/api/models/presets",
+            {"name": "x", "base_model": MODEL, "knowledge_ids": ["{a_knowledge}"]},
+        ),
+        Attack(
             "owned by A",
             "/api/models/presets",
             {"name": "x", "base_model": MODEL, "owner_id": "{a_user}"},
@@ -547,6 +615,11 @@ TABLE: dict[tuple[str, str], Route] = {
             "/api/models/presets/{b_preset}",
             {"base_model": "preset:{a_preset}"},
             400,
+        ),
+        Attack(
+            "B's preset with A's knowledge base",
+            "/api/models/presets/{b_preset}",
+            {"knowledge_ids": ["{a_knowledge}"]},
         ),
         own=Own("a", "/api/models/presets/{a_preset}", {"name": "forged"}),
     ),

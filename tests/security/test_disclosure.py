@@ -33,6 +33,7 @@ PLACEHOLDERS = {
     "folder_id": "{a_folder}",
     "tag_id": "{a_tag}",
     "file_id": "{a_file}",
+    "knowledge_id": "{a_knowledge}",
     "share_id": "{a_share}",
     "token": "{a_share_token}",
     "rest": "users/{a_user}",

@@ -244,6 +244,7 @@ PAGED = [
     "/api/connections",
     "/api/files",
     "/api/files/search",
+    "/api/knowledge",
 ]
 
 

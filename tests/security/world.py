@@ -48,6 +48,7 @@ A_AVATAR = png(3, 3, (200, 30, 30))
 B_AVATAR = png(2, 2, (30, 30, 200))
 A_FILE_NAME = "alice-quokka-escrow.md"
 A_FILE_TEXT = "# Quokka escrow\n\nAlice's escrow account holds 41 million for Marmoset.\n"
+A_KNOWLEDGE = "Alice's knowledge: Pangolin due diligence"
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ class World:
             A_TAG,
             A_FILE_NAME,
             "Marmoset",  # in A's file
+            A_KNOWLEDGE,
             GROUP,
             UPSTREAM_KEY,
             *self.secrets.values(),
@@ -141,6 +143,8 @@ async def snapshot(world: World) -> dict[str, Any]:
         "a.shares": await json_of(a, "/api/shares"),
         "a.files": await json_of(a, "/api/files"),
         "a.file": (await a.get(f"/api/files/{ids['a_file']}/content")).content,
+        "a.knowledge": await json_of(a, f"/api/knowledge/{ids['a_knowledge']}"),
+        "a.knowledge list": await json_of(a, "/api/knowledge", params={"limit": 200}),
         "a.filed": await json_of(a, "/api/chats", params={"folder_id": ids["a_folder"]}),
         "a.groups": await json_of(a, "/api/groups/mine"),
         "a.keys": _without(await json_of(a, "/api/api-keys"), "last_used_at"),
@@ -264,6 +268,17 @@ async def _upload_a_file(world: World) -> None:
     assert (await json_of(a, f"/api/files/{ids['a_file']}"))["status"] == "ready"
 
 
+async def _a_knowledge(world: World) -> None:
+    """A's knowledge base: A's file in it, shared with A's group (A is its only member)."""
+    a, ids = world.client("a"), world.ids
+    made = await _created(a, "/api/knowledge", {"name": A_KNOWLEDGE, "description": A_TEXT})
+    ids["a_knowledge"] = made["id"]
+    await _created(a, f"/api/knowledge/{made['id']}/files", {"file_id": ids["a_file"]})
+    grants = {"grants": [{"group_id": ids["group"], "permission": "read"}]}
+    shared = await a.put(f"/api/knowledge/{made['id']}/grants", json=grants)
+    assert shared.status_code == 200, shared.text
+
+
 async def _share_a_chat(world: World) -> None:
     """A's members-only link to their chat, and a link A made and revoked."""
     a, ids = world.client("a"), world.ids
@@ -282,6 +297,7 @@ async def _populate_b(world: World) -> None:
     ids["b_folder"] = (await _created(b, "/api/folders", {"name": "Bob's folder"}))["id"]
     preset = {"name": "Bob's helper", "base_model": MODEL}
     ids["b_preset"] = (await _created(b, "/api/models/presets", preset))["id"]
+    ids["b_knowledge"] = (await _created(b, "/api/knowledge", {"name": "Bob's notes"}))["id"]
     key = await _created(b, "/api/api-keys", {"name": "Bob's script"})
     ids["b_key"], world.secrets["b_key"] = key["id"], key["key"]
     world.clients["b_key"] = new_client(
@@ -328,6 +344,7 @@ async def _populate(world: World) -> None:
     await _populate_a(world)
     added = await admin.put(f"/api/groups/{world.ids['group']}/members/{world.ids['a_user']}")
     assert added.status_code == 200, added.text
+    await _a_knowledge(world)
     await _populate_b(world)
     world.ids["b_group"] = (await _created(admin, "/api/groups", {"name": B_GROUP}))["id"]
     added = await admin.put(f"/api/groups/{world.ids['b_group']}/members/{world.ids['b_user']}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query
 from pydantic import Field, field_validator, model_validator
@@ -14,7 +14,7 @@ from confide.api.sse import StreamBody, event_stream
 from confide.db.ids import is_id
 from confide.errors import BadRequest
 from confide.providers.base import GenerationParams
-from confide.services import chats, messages, search, tags
+from confide.services import attachments, chats, messages, search, tags, web_pages
 from confide.services.chats import ChatSummary
 from confide.store.chats import ChatCursor
 
@@ -80,6 +80,24 @@ class CountPublic(PublicModel):
     count: int
 
 
+class AttachmentPublic(PublicModel):
+    kind: Literal["file", "knowledge", "web"]
+    id: str = Field(description="A web page's is its address.")
+    name: str = Field(description="Its name when it was attached (a web page's address).")
+
+
+class SourcePublic(PublicModel):
+    n: int = Field(description="The number the reply cites it by, from 1.")
+    file_id: str | None = Field(description="null for a web page.")
+    file_name: str = Field(description="A web page's title, or its host.")
+    ordinal: int = Field(description="The passage's place in its file (0 is the first).")
+    location: str = Field(description='Where it starts in the file, e.g. "page 3".')
+    end_location: str
+    headings: list[str] = Field(description="The headings it sits under, outermost first.")
+    text: str
+    url: str | None = Field(default=None, description="A web page's address.")
+
+
 class MessagePublic(PublicModel):
     id: str
     parent_id: str | None
@@ -92,6 +110,12 @@ class MessagePublic(PublicModel):
     usage: dict[str, Any] | None
     created_at: datetime
     sibling_ids: list[str] = Field(description="This message and its siblings (branches).")
+    attachments: list[AttachmentPublic] = Field(
+        description="On a user message: the files and knowledge bases attached to it."
+    )
+    sources: list[SourcePublic] = Field(
+        description="On a reply: the passages it was given, which it cites as [n]."
+    )
 
 
 class ChatDetailPublic(ChatPublic):
@@ -135,6 +159,24 @@ class MessageCreate(StrictModel):
         "`parent_id`.",
     )
     params: ParamsIn | None = None
+    file_ids: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list,
+        max_length=attachments.MAX_FILES,
+        description="My files to ask about (ready ones). They stay in scope for the rest of "
+        "the branch: later questions search them too.",
+    )
+    knowledge_ids: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list,
+        max_length=attachments.MAX_KNOWLEDGE,
+        description="Knowledge bases to ask about (mine or shared with me); in scope for the "
+        "rest of the branch, like files.",
+    )
+    urls: list[Annotated[str, Field(min_length=1, max_length=web_pages.MAX_URL_CHARS)]] = Field(
+        default_factory=list,
+        max_length=web_pages.MAX_URLS,
+        description="Public web pages (http or https) to ask about: fetched by the server now "
+        "(never from internal addresses), for this message and its regenerations.",
+    )
 
     @field_validator("content")
     @classmethod
@@ -324,6 +366,9 @@ async def send_message(
         parent_id=body.parent_id,
         at_root=body.at_root,
         params=body.params.to_params() if body.params else None,
+        file_ids=body.file_ids,
+        knowledge_ids=body.knowledge_ids,
+        urls=body.urls,
     )
     return SendPublic.model_validate(result)
 

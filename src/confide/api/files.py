@@ -97,7 +97,10 @@ class PassagePublic(PublicModel):
     headings: list[str] = Field(description="The headings it sits under, outermost first.")
     location: str = Field(description='Where it starts in the file, e.g. "page 3".')
     end_location: str
-    score: float = Field(description="Cosine similarity to the question, -1 to 1.")
+    score: float = Field(
+        description="How well it answers the question: its ranks by meaning and by keywords, "
+        "fused (reciprocal rank fusion). Higher is better; compare only within one search."
+    )
 
 
 class SearchResults(PublicModel):
@@ -112,10 +115,19 @@ async def search_files(
     file_id: list[Annotated[str, Field(max_length=64)]] | None = Query(
         default=None, max_length=100, description="Only these files (repeat the parameter)."
     ),
+    knowledge_id: list[Annotated[str, Field(max_length=64)]] | None = Query(
+        default=None,
+        max_length=10,
+        description="Search these knowledge bases (mine or shared with me) instead of all my "
+        "files; with `file_id` too, both.",
+    ),
     limit: int = Query(default=8, ge=1, le=retrieval.MAX_RESULTS),
 ) -> SearchResults:
-    """The passages of my indexed files closest in meaning to `q`, best first."""
-    found = await retrieval.search(principal, ctx, q, file_ids=file_id, limit=limit)
+    """The passages of my indexed files that best answer `q`, best first: the closest in
+    meaning and the best matches for its words, fused."""
+    found = await retrieval.search(
+        principal, ctx, q, file_ids=file_id, knowledge_ids=knowledge_id or (), limit=limit
+    )
     return SearchResults(items=[PassagePublic.model_validate(p) for p in found])
 
 

@@ -24,12 +24,35 @@ class InstancePublic(PublicModel):
     admins_need_two_factor: bool = Field(
         description="Admin pages and admin API calls refuse an admin without two-factor on."
     )
+    embedding_model: str = Field(
+        description='The model files are embedded with: "" for the built-in all-MiniLM-L6-v2, '
+        "or a model of a connection as /api/models lists it."
+    )
+    files_to_reembed: int = Field(
+        description="Ready files whose vectors another embedder made: they are re-embedded in "
+        "the background, and found by their words meanwhile."
+    )
+    rerank_model: str = Field(
+        description='The model that orders retrieved passages again ("" for none).'
+    )
 
 
 class InstanceUpdate(PatchModel):
     signup_mode: SignupMode | None = None
     public_shares: StrictBool | None = None
     admins_need_two_factor: StrictBool | None = None
+    embedding_model: str | None = Field(
+        default=None,
+        max_length=200,
+        description='"" for the built-in embedder, or a model id from /api/models (not a '
+        "preset); it is asked for one embedding first.",
+    )
+    rerank_model: str | None = Field(
+        default=None,
+        max_length=200,
+        description='"" for none, or a model id from /api/models whose server has `/rerank` '
+        "(vLLM, llama.cpp's server, Infinity, TEI); it is asked to rank a probe first.",
+    )
 
 
 @router.get("", response_model=InstancePublic)
@@ -47,4 +70,6 @@ async def update_settings(body: InstanceUpdate, principal: Admin, ctx: Ctx) -> o
         signup_mode=body.signup_mode,
         public_shares=body.public_shares,
         admins_need_two_factor=body.admins_need_two_factor,
+        embedding_model=body.embedding_model,
+        rerank_model=body.rerank_model,
     )

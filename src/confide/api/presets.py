@@ -31,6 +31,14 @@ GroupIds = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=64)]],
     Field(max_length=50, description="Only with visibility `groups`: groups you are in."),
 ]
+KnowledgeIds = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=64)]],
+    Field(
+        max_length=10,
+        description="Knowledge bases every chat with this preset retrieves from (ones you may "
+        "read; its users retrieve from those they may read too).",
+    ),
+]
 StopWord = Annotated[str, Field(min_length=1, max_length=100)]
 
 
@@ -55,6 +63,7 @@ class PresetIn(StrictModel):
     description: Description = ""
     visibility: Visibility = "private"
     group_ids: GroupIds = Field(default_factory=list)
+    knowledge_ids: KnowledgeIds = Field(default_factory=list)
 
 
 class PresetUpdate(PatchModel):
@@ -67,6 +76,7 @@ class PresetUpdate(PatchModel):
     description: Description | None = None
     visibility: Visibility | None = None
     group_ids: GroupIds | None = None
+    knowledge_ids: KnowledgeIds | None = Field(default=None, description="Replaces them all.")
 
 
 class PresetSummary(PublicModel):
@@ -86,6 +96,7 @@ class PresetSummary(PublicModel):
 class PresetPublic(PresetSummary):
     system_prompt: str | None = Field(description="Shown to the owner only.")
     group_ids: list[str] = Field(description="Shown to the owner only.")
+    knowledge_ids: list[str] = Field(description="Shown to the owner only.")
 
 
 def _summary(row: ModelPreset, *, mine: bool) -> PresetSummary:
@@ -107,7 +118,10 @@ def _summary(row: ModelPreset, *, mine: bool) -> PresetSummary:
 def _public(view: PresetView) -> PresetPublic:
     summary = _summary(view.preset, mine=view.mine)
     return PresetPublic(
-        **summary.model_dump(), system_prompt=view.system_prompt, group_ids=view.group_ids
+        **summary.model_dump(),
+        system_prompt=view.system_prompt,
+        group_ids=view.group_ids,
+        knowledge_ids=view.knowledge_ids,
     )
 
 
@@ -132,6 +146,7 @@ async def create_preset(body: PresetIn, principal: Member, ctx: Ctx) -> PresetPu
         description=body.description,
         visibility=body.visibility,
         group_ids=tuple(body.group_ids),
+        knowledge_ids=tuple(body.knowledge_ids),
     )
     return _public(await presets.create(principal, ctx, spec))
 
@@ -155,6 +170,7 @@ async def update_preset(
         description=body.description,
         visibility=body.visibility,
         group_ids=tuple(body.group_ids) if body.group_ids is not None else None,
+        knowledge_ids=tuple(body.knowledge_ids) if body.knowledge_ids is not None else None,
     )
     return _public(await presets.update(principal, ctx, preset_id, changes))
 

@@ -13,6 +13,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     Float,
     ForeignKey,
@@ -264,6 +265,10 @@ class Message(Base):
     finish_reason: Mapped[str | None] = mapped_column(String(32))
     error: Mapped[str | None] = mapped_column(String(500))
     usage: Mapped[dict[str, Any] | None]
+    # Sealed JSON: on a user message, the files and knowledge bases attached to it (with
+    # their names as they were); on a reply, the passages it was given to cite.
+    attachments: Mapped[bytes | None] = mapped_column(LargeBinary)
+    sources: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         default=utcnow, onupdate=utcnow, server_default=text("CURRENT_TIMESTAMP")
@@ -331,6 +336,19 @@ class ChunkVectors(Base):
     block: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     embedder: Mapped[str] = mapped_column(String(200))
     vectors: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ChunkKeywords(Base):
+    """A file's keyword index (rag/keywords.py): for each blind hash of a term, which of its
+    chunks hold it and how often, with each chunk's length. Sealed as a whole, so the database
+    holds neither the terms nor which files share one."""
+
+    __tablename__ = "chunk_keywords"
+
+    file_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("files.id", ondelete="CASCADE"), primary_key=True
+    )
+    body: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class SearchDoc(Base):
@@ -424,6 +442,19 @@ class ModelPreset(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class PresetKnowledge(Base):
+    """Knowledge bases every chat with a preset retrieves from (for those who may read them)."""
+
+    __tablename__ = "preset_knowledge"
+
+    preset_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("model_presets.id", ondelete="CASCADE"), primary_key=True
+    )
+    knowledge_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("knowledge_bases.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
 class PresetGroup(Base):
     """Groups a preset with visibility `groups` is shared with."""
 
@@ -480,3 +511,59 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class KnowledgeBase(Base):
+    """A named collection of files for retrieval. `name` and `description` are sealed with the
+    owner's data key; its files may be the owner's or those of users it is shared with for
+    writing (`knowledge_files`), and who else may use it is in `knowledge_grants`."""
+
+    __tablename__ = "knowledge_bases"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ID, ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[bytes] = mapped_column(LargeBinary)
+    description: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class KnowledgeFile(Base):
+    """A file in a knowledge base (the file stays its uploader's: it is never copied)."""
+
+    __tablename__ = "knowledge_files"
+
+    knowledge_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("knowledge_bases.id", ondelete="CASCADE"), primary_key=True
+    )
+    file_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("files.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class KnowledgeGrant(Base):
+    """Who besides its owner may use a knowledge base: one user or one group (exactly one of
+    `user_id`, `group_id`), to `read` it or also to `write` (add and remove their own files,
+    rename it)."""
+
+    __tablename__ = "knowledge_grants"
+    __table_args__ = (
+        UniqueConstraint("knowledge_id", "user_id"),
+        UniqueConstraint("knowledge_id", "group_id"),
+        CheckConstraint("(user_id IS NULL) <> (group_id IS NULL)", name="one_grantee"),
+        CheckConstraint("permission IN ('read', 'write')", name="permission"),
+    )
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    knowledge_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("knowledge_bases.id", ondelete="CASCADE")
+    )
+    user_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    group_id: Mapped[str | None] = mapped_column(
+        ID, ForeignKey("groups.id", ondelete="CASCADE"), index=True
+    )
+    permission: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -120,3 +120,8 @@ class ChatModel(Protocol):
     async def embed(self, model: str, texts: list[str]) -> list[list[float]]:
         """Embeddings, or ProviderError(ErrorKind.unsupported)."""
         ...
+
+    async def rerank(self, model: str, query: str, documents: list[str]) -> list[float]:
+        """How relevant each document is to `query` (higher is more), in the documents' order;
+        or ProviderError(ErrorKind.unsupported)."""
+        ...

@@ -123,6 +123,9 @@ class LocalModels:
     async def embed(self, model: str, texts: list[str]) -> list[list[float]]:
         raise ProviderError(ErrorKind.unsupported, "local chat models do not embed")
 
+    async def rerank(self, model: str, query: str, documents: list[str]) -> list[float]:
+        raise ProviderError(ErrorKind.unsupported, "local chat models do not rerank")
+
     async def stream_chat(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         model = await self._model(request.model)
         worker = _Worker(model.llama, request, asyncio.get_running_loop())

@@ -11,7 +11,7 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from confide.providers import wire
-from confide.providers.base import ChatRequest, ModelInfo, StreamEvent
+from confide.providers.base import ChatRequest, ErrorKind, ModelInfo, ProviderError, StreamEvent
 from confide.providers.endpoint import Endpoint
 from confide.providers.http import HttpPool
 
@@ -39,6 +39,9 @@ class OllamaModel:
         if not isinstance(entries, list):
             raise wire.malformed()
         return [model_info(entry) for entry in entries]
+
+    async def rerank(self, model: str, query: str, documents: list[str]) -> list[float]:
+        raise ProviderError(ErrorKind.unsupported, "Ollama has no reranking endpoint")
 
     async def embed(self, model: str, texts: list[str]) -> list[list[float]]:
         answer = await wire.request_json(

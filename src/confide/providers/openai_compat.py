@@ -56,6 +56,30 @@ class OpenAICompatModel:
         except (AttributeError, KeyError, TypeError, ValueError):
             raise wire.malformed() from None
 
+    async def rerank(self, model: str, query: str, documents: list[str]) -> list[float]:
+        """`POST /rerank` as vLLM, llama.cpp's server, Infinity, TEI and Jina's API take it
+        (Cohere's shape): `results` of `{index, relevance_score}`."""
+        answer = await wire.request_json(
+            self._http,
+            self._endpoint,
+            "POST",
+            f"{self._base}/rerank",
+            {"model": model, "query": query, "documents": documents},
+        )
+        results = answer.get("results") if isinstance(answer, dict) else None
+        if not isinstance(results, list):
+            raise wire.malformed()
+        scores = [float("-inf")] * len(documents)  # a document left out ranks last
+        try:
+            for result in results:
+                index, score = int(result["index"]), float(result["relevance_score"])
+                if not 0 <= index < len(documents):
+                    raise wire.malformed()
+                scores[index] = score
+        except (KeyError, TypeError, ValueError):
+            raise wire.malformed() from None
+        return scores
+
 
 def chat_body(request: ChatRequest) -> dict[str, Any]:
     body: dict[str, Any] = {

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 from tokenizers import Tokenizer
 
+from confide.rag.lazy import BUILT_IN_NAME
 from confide.rag.minilm import MiniLM
 
 Vectors = NDArray[np.float32]
@@ -66,7 +67,7 @@ class MiniLMEmbedder:
     loaded and every batch works on its own arrays, so concurrent calls are safe.
     """
 
-    name = "all-MiniLM-L6-v2"
+    name = BUILT_IN_NAME
     dimensions = 384
     max_tokens = 256
 

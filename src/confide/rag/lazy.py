@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from confide.rag.embedder import Embedder, Vectors
 
+BUILT_IN_NAME = "all-MiniLM-L6-v2"  # the built-in embedder's (rag/embedder.py MiniLMEmbedder)
+
 
 class LazyEmbedder:
-    def __init__(self, build: Callable[[], Embedder]) -> None:
+    def __init__(self, build: Callable[[], Embedder], name: str | None = None) -> None:
         self._build = build
+        self._name = name  # known without building it (when given)
         self._built: Embedder | None = None
         self._lock = threading.Lock()
 
@@ -35,7 +38,7 @@ class LazyEmbedder:
 
     @property
     def name(self) -> str:
-        return self._get().name
+        return self._name or self._get().name
 
     @property
     def dimensions(self) -> int:

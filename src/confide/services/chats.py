@@ -50,6 +50,8 @@ class MessageDetail:
     usage: dict[str, Any] | None
     created_at: datetime
     sibling_ids: list[str]
+    attachments: list[dict[str, Any]]
+    sources: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -291,4 +293,6 @@ def _detail(
         usage=message.usage,
         created_at=message.created_at,
         sibling_ids=siblings.get(message.parent_id, [message.id]),
+        attachments=chats.open_attachments(cipher, message),
+        sources=chats.open_sources(cipher, message),
     )

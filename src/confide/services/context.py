@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from confide.db.engine import Database
 from confide.providers.http import HttpPool
@@ -15,6 +15,7 @@ from confide.runtime.cache import RecentCache
 from confide.runtime.generation import GenerationRunner
 from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import RateLimiter
+from confide.security.safe_http import SafeFetcher
 from confide.security.sealing import Sealer
 from confide.services.batches import ProgressBatch, TouchBatch, UsageBatch
 from confide.services.listings import ListingCache
@@ -48,3 +49,5 @@ class Context:
     embedder: Embedder  # loads its model on first use
     ingest_wakeup: asyncio.Event  # set when a file is queued for ingestion
     vectors: VectorCache  # opened embedding vectors of recently searched files
+    fetcher: SafeFetcher  # web pages users attach, fetched through the SSRF guard
+    live_settings: RecentCache[dict[str, Any]]  # instance settings searches read (a moment)

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from confide.errors import ConfideError
-from confide.providers.base import Usage
-from confide.services import usage
+from confide.providers.base import ErrorKind, ProviderError, Usage
+from confide.rag.remote import EmbedderFailed
+from confide.services import embedders, usage
 from confide.services.context import Context
 from confide.store.access import Principal
 
@@ -59,15 +60,25 @@ async def embed(
 ) -> Embedded:
     """Embed `texts` in order with the instance's embedder, named `model`; Refused when the
     model, the dimensions or a text is not one it takes."""
-    embedder = ctx.embedder
+    embedder = await _embedder(ctx)
     _check_model(embedder, model, dimensions)
     _check_texts(texts)
     counts = await asyncio.to_thread(_count_tokens, embedder, texts)
     _check_work(embedder, counts)
-    vectors = await embedder.embed(texts)
+    try:
+        vectors = await embedder.embed(texts)
+    except EmbedderFailed as exc:
+        raise ProviderError(ErrorKind.protocol, str(exc)) from None
     tokens = sum(counts)
     usage.record(principal, ctx, embedder.name, Usage(tokens, 0))
     return Embedded(embedder.name, vectors, tokens)
+
+
+async def _embedder(ctx: Context) -> Embedder:
+    try:
+        return await embedders.current(ctx)
+    except embedders.EmbedderUnavailable as exc:
+        raise ProviderError(ErrorKind.unreachable, str(exc)) from None
 
 
 def token_ids_refused() -> Refused:

@@ -13,11 +13,12 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from confide.db.tables import Chunk, ChunkVectors, File
+from confide.db.tables import Chunk, ChunkKeywords, ChunkVectors, File
+from confide.services import embedders
 from confide.services import files as file_service
 from confide.services.context import Context
 from confide.store import files, keys
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from confide.rag.chunking import Chunk as Passage
+    from confide.rag.embedder import Embedder
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +47,14 @@ class Superseded(Exception):
 
 
 async def work_forever(ctx: Context) -> None:
-    """The background worker: ingest while there is work, then wait to be woken (or poll)."""
+    """The background worker: ingest while there is work, then re-embed files of a previous
+    embedder (services/reembed.py), then wait to be woken (or poll)."""
+    from confide.services.reembed import reembed_next
+
     while True:
         ctx.ingest_wakeup.clear()
         try:
-            while await ingest_next(ctx):
+            while await ingest_next(ctx) or await reembed_next(ctx):
                 pass
         except Exception:
             log.exception("the file ingestion queue failed; retrying shortly")
@@ -78,7 +83,9 @@ async def ingest_next(ctx: Context) -> bool:
     assert row.claimed_at is not None  # noqa: S101 -- claim_next sets it
     job = _Job(ctx, cipher, row, row.claimed_at)
     try:
-        await job.run()
+        await job.run(await embedders.current(ctx))
+    except embedders.EmbedderUnavailable as exc:
+        await job.fail(f"{exc}. Re-index the file when it is back.")
     except Superseded:
         log.info("file %s changed while it was being read; left to the newer request", row.id)
     except ParseError as exc:
@@ -96,7 +103,7 @@ class _Job:
     def __init__(self, ctx: Context, cipher: UserCipher, row: File, claim: datetime) -> None:
         self.ctx, self.cipher, self.row, self.claim = ctx, cipher, row, claim
 
-    async def run(self) -> None:
+    async def run(self, embedder: Embedder) -> None:
         from confide.rag.chunking import chunk
         from confide.rag.loaders import ParseError, parse_isolated
 
@@ -109,12 +116,12 @@ class _Job:
             document,
             max_tokens=CHUNK_TOKENS,
             overlap_tokens=OVERLAP_TOKENS,
-            count_tokens=self.ctx.embedder.count_tokens,
+            count_tokens=embedder.count_tokens,
         )
         if not pieces:
             raise ParseError("No text was found in this file.")
-        vectors = await self._embed([piece.text for piece in pieces])
-        await self._store(pieces, vectors)
+        vectors = await self._embed(embedder, [piece.text for piece in pieces])
+        await self._store(pieces, vectors, embedder.name)
 
     async def _sniff(self, data: bytes) -> str:
         """The file's kind, read from its bytes (recorded, so downloads get the right type);
@@ -129,12 +136,12 @@ class _Job:
             raise ParseError(found.reason or "Confide cannot read this kind of file.")
         return found.kind.value
 
-    async def _embed(self, texts: list[str]) -> np.ndarray:
+    async def _embed(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
         import numpy as np
 
         parts = []
         for start in range(0, len(texts), EMBED_BATCH):
-            parts.append(await self.ctx.embedder.embed(texts[start : start + EMBED_BATCH]))
+            parts.append(await embedder.embed(texts[start : start + EMBED_BATCH]))
             done = min(len(texts), start + EMBED_BATCH)
             await self.progress(20 + 75 * done // len(texts))
         return np.concatenate(parts)
@@ -146,13 +153,15 @@ class _Job:
             raise Superseded
         self.claim = renewed
 
-    async def _store(self, pieces: Sequence[Passage], vectors: np.ndarray) -> None:
-        file_id, cipher, embedder = self.row.id, self.cipher, self.ctx.embedder.name
+    async def _store(self, pieces: Sequence[Passage], vectors: np.ndarray, embedder: str) -> None:
+        file_id, cipher = self.row.id, self.cipher
         rows = [_chunk_row(cipher, file_id, n, piece) for n, piece in enumerate(pieces)]
-        blocks = _vector_blocks(cipher, file_id, embedder, vectors)
+        blocks = vector_blocks(cipher, file_id, embedder, vectors)
+        texts = [piece.text for piece in pieces]
+        keywords = await asyncio.to_thread(keyword_row, cipher, file_id, texts)
         async with self.ctx.db.write() as session:
             await files.clear_index(session, file_id)
-            await files.add_chunks(session, rows, blocks)
+            await files.add_chunks(session, rows, blocks, keywords)
             done = await files.finish(
                 session,
                 file_id,
@@ -172,9 +181,11 @@ class _Job:
 
 
 def _chunk_row(cipher: UserCipher, file_id: str, ordinal: int, piece: Passage) -> Chunk:
+    context = piece.text.removesuffix(piece.body).removesuffix("\n\n")
     body = json.dumps(
         {
             "text": piece.body,
+            "context": context,  # the heading line it was embedded with (for re-embedding)
             "headings": list(piece.heading_path),
             "location": piece.location,
             "end_location": piece.end_location,
@@ -185,7 +196,21 @@ def _chunk_row(cipher: UserCipher, file_id: str, ordinal: int, piece: Passage) -
     return Chunk(file_id=file_id, ordinal=ordinal, tokens=piece.tokens, body=sealed)
 
 
-def _vector_blocks(
+def keyword_row(cipher: UserCipher, file_id: str, texts: Sequence[str]) -> ChunkKeywords:
+    """The sealed keyword index of a file's passages (their texts, in ordinal order)."""
+    from confide.rag import keywords
+
+    index = keywords.build(texts, keyword_hasher(cipher))
+    sealed = cipher.seal_bytes("chunk_keywords", "body", file_id, keywords.dumps(index))
+    return ChunkKeywords(file_id=file_id, body=sealed)
+
+
+def keyword_hasher(cipher: UserCipher) -> Callable[[str], int]:
+    """How the owner's words are blinded in keyword indexes (and questions, to match them)."""
+    return lambda word: cipher.blind(word, kind="k")
+
+
+def vector_blocks(
     cipher: UserCipher, file_id: str, embedder: str, vectors: np.ndarray
 ) -> list[ChunkVectors]:
     import numpy as np

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.errors import Conflict
+from confide.services import embedders, reranking
 from confide.services.audit import record
 from confide.services.context import Context
 from confide.settings import SignupMode
@@ -26,6 +27,9 @@ class InstanceView:
     public_shares: bool  # share links may be opened by anyone, signed in or not
     public_shares_locked: bool  # set by CONFIDE_PUBLIC_SHARES
     admins_need_two_factor: bool  # admin pages refuse an admin without two-factor on
+    embedding_model: str  # "" for the built-in embedder
+    files_to_reembed: int  # ready files whose vectors another embedder made
+    rerank_model: str  # "" for none
 
 
 @dataclass(frozen=True)
@@ -66,12 +70,16 @@ async def admins_need_two_factor(ctx: Context, session: AsyncSession) -> bool:
 
 
 async def _view(ctx: Context, session: AsyncSession) -> InstanceView:
+    model, waiting = await embedders.status(ctx, session)
     return InstanceView(
         await signup_mode(ctx, session),
         ctx.settings.explicitly_set("signup_mode"),
         await public_shares_allowed(ctx, session),
         ctx.settings.explicitly_set("public_shares"),
         await admins_need_two_factor(ctx, session),
+        model,
+        waiting,
+        await reranking.chosen(ctx),
     )
 
 
@@ -88,8 +96,12 @@ async def update(
     signup_mode: SignupMode | None = None,
     public_shares: bool | None = None,
     admins_need_two_factor: bool | None = None,
+    embedding_model: str | None = None,
+    rerank_model: str | None = None,
 ) -> InstanceView:
-    """Change what is given (refused for a setting the environment sets)."""
+    """Change what is given (refused for a setting the environment sets). A new embedding
+    model is checked first (it must answer with a vector), then files start being
+    re-embedded in the background."""
     require_admin(principal)
     if admins_need_two_factor and not principal.two_factor:
         raise Conflict(
@@ -100,6 +112,10 @@ async def update(
         raise Conflict("The sign-up mode is set by CONFIDE_SIGNUP_MODE; change it there.")
     if public_shares is not None and ctx.settings.explicitly_set("public_shares"):
         raise Conflict("Public share links are set by CONFIDE_PUBLIC_SHARES; change it there.")
+    if embedding_model is not None:
+        await embedders.choose(principal, ctx, embedding_model)
+    if rerank_model is not None:
+        await reranking.choose(principal, ctx, rerank_model)
     async with ctx.db.write() as session:
         if signup_mode is not None:
             await instance_settings.put(session, SIGNUP_KEY, {"mode": signup_mode.value})

@@ -8,8 +8,8 @@ Regenerate = a new reply under an existing user message; edit = a new sibling us
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,11 +19,11 @@ from confide.errors import BadRequest, Conflict, NotFound
 from confide.providers.base import ChatMessage, ChatRequest, GenerationParams
 from confide.runtime.broker import BrokerEvent
 from confide.runtime.generation import Outcome
-from confide.services import models, titles, usage
+from confide.services import attachments, models, titles, usage
 from confide.services.chats import branch
 from confide.services.context import Context
 from confide.services.models import ResolvedModel
-from confide.services.prompting import build_messages, merge_params
+from confide.services.prompting import build_messages, fitting, merge_params, with_sources
 from confide.store import chats, keys, search
 from confide.store.access import Principal
 from confide.store.keys import UserCipher
@@ -54,32 +54,116 @@ async def send(
     parent_id: str | None = None,
     at_root: bool = False,
     params: GenerationParams | None = None,
+    file_ids: Sequence[str] = (),
+    knowledge_ids: Sequence[str] = (),
+    urls: Sequence[str] = (),
 ) -> SendResult:
     """Add a user message (or regenerate under `parent_id`) and start one reply per model.
 
     The new message goes under `parent_id`, else under the current leaf; with `at_root` it
-    has no parent (the first message edited: a new branch from the very start)."""
+    has no parent (the first message edited: a new branch from the very start). Files and
+    knowledge bases attached to it, or earlier on its branch, are searched for the question
+    first, and the replies are given the passages found to cite."""
     if not model_ids or len(model_ids) > MAX_MODELS or len(set(model_ids)) != len(model_ids):
         raise BadRequest(f"Choose between 1 and {MAX_MODELS} different models.")
+    if content is None and (file_ids or knowledge_ids or urls):
+        raise BadRequest("Attach files to a new message, not to a regeneration.")
     resolved = [await models.resolve(principal, ctx, model_id) for model_id in model_ids]
-    async with ctx.db.write() as session:
+    async with ctx.db.read() as session:
+        attached = await attachments.check(session, principal, ctx, file_ids, knowledge_ids, urls)
         chat = await chats.get_chat(session, principal, chat_id)
         cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
+        question, scope = _question(
+            cipher,
+            chat,
+            await chats.messages_of(session, chat),
+            content,
+            parent_id,
+            at_root,
+            attached,
+        )
+    given = await _sources(principal, ctx, question, scope, resolved, strict=content is not None)
+    async with ctx.db.write() as session:
+        chat = await chats.get_chat(session, principal, chat_id)
         rows = await chats.messages_of(session, chat)
         anchor = await _anchor(
-            session, cipher, chat, rows, content=content, parent_id=parent_id, at_root=at_root
+            session,
+            cipher,
+            chat,
+            rows,
+            content=content,
+            parent_id=parent_id,
+            at_root=at_root,
+            attached=attachments.as_stored(attached),
         )
         history = _history(cipher, [*rows, anchor] if content is not None else rows, anchor.id)
         first_exchange = sum(1 for m in rows if m.role == "user") == 0
         replies = [
-            await _add_reply(session, cipher, chat, anchor, r, history, params, ctx)
-            for r in resolved
+            await _add_reply(session, cipher, chat, anchor, r, history, params, ctx, sources)
+            for r, sources in zip(resolved, given, strict=True)
         ]
     for reply in replies:
         sink = ReplySaver(ctx, principal, cipher, chat.id, reply, first_exchange, history)
         ctx.runner.start(reply.message_id, reply.resolved.backend.stream_chat(reply.request), sink)
     user_id = anchor.id if content is not None else None
     return SendResult(user_id, [r.message_id for r in replies])
+
+
+async def _sources(
+    principal: Principal,
+    ctx: Context,
+    question: str | None,
+    scope: attachments.Scope,
+    resolved: list[ResolvedModel],
+    *,
+    strict: bool,
+) -> list[list[attachments.Source]]:
+    """The passages each reply is given: from what is attached on the branch, plus the
+    knowledge bases of its preset (one search per different set)."""
+    found: dict[tuple[str, ...], list[attachments.Source]] = {}
+    given = []
+    for model in resolved:
+        where = scope.with_knowledge(model.knowledge_ids)
+        bases = tuple(where.knowledge_ids)
+        if bases not in found:
+            passages = []
+            if question is not None:
+                passages = await attachments.sources_for(
+                    principal, ctx, question, where, strict=strict
+                )
+            found[bases] = fitting(passages, ctx.settings.context_budget_tokens)
+        given.append(found[bases])
+    return given
+
+
+def _question(
+    cipher: UserCipher,
+    chat: Chat,
+    rows: list[Message],
+    content: str | None,
+    parent_id: str | None,
+    at_root: bool,
+    attached: Sequence[attachments.Attachment],
+) -> tuple[str | None, attachments.Scope]:
+    """What to search for (the new message, or the one regenerated) and where: what is
+    attached on the branch it ends. None when regenerating under an unknown message (the
+    write that follows says so)."""
+    if content is not None:
+        parent = _parent(chat, parent_id, at_root)
+        path = branch(rows, parent) if parent else []
+        return content, attachments.in_scope(cipher, path, attachments.as_stored(attached))
+    anchor = next((m for m in rows if m.id == parent_id and m.role == "user"), None)
+    if anchor is None:
+        return None, attachments.Scope()
+    path = branch(rows, anchor.parent_id) if anchor.parent_id else []
+    asked = chats.open_attachments(cipher, anchor)
+    return chats.open_content(cipher, anchor), attachments.in_scope(cipher, path, asked)
+
+
+def _parent(chat: Chat, parent_id: str | None, at_root: bool) -> str | None:
+    """Where a new user message goes: under `parent_id`, else the current leaf; at the root
+    for `at_root`."""
+    return None if at_root else parent_id or chat.current_leaf_id
 
 
 async def _anchor(
@@ -91,12 +175,18 @@ async def _anchor(
     content: str | None,
     parent_id: str | None,
     at_root: bool,
+    attached: list[dict[str, Any]],
 ) -> Message:
     """The user message the replies hang under: a new one, or (regenerate) an existing one."""
     if content is not None:
-        parent = None if at_root else parent_id or chat.current_leaf_id
         message = await chats.add_message(
-            session, cipher, chat, parent_id=parent, role="user", content=content
+            session,
+            cipher,
+            chat,
+            parent_id=_parent(chat, parent_id, at_root),
+            role="user",
+            content=content,
+            attachments=attached,
         )
         await search.add_text(session, cipher, chat.id, content)
         return message
@@ -126,6 +216,7 @@ async def _add_reply(
     history: list[ChatMessage],
     params: GenerationParams | None,
     ctx: Context,
+    sources: Sequence[attachments.Source],
 ) -> _Reply:
     message = await chats.add_message(
         session,
@@ -136,11 +227,13 @@ async def _add_reply(
         content="",
         model=resolved.public_id,
         status=chats.STREAMING,
+        sources=[asdict(source) for source in sources],
     )
     budget = ctx.settings.context_budget_tokens
+    system_prompt = with_sources(resolved.system_prompt, sources)
     request = ChatRequest(
         model=resolved.upstream_id,
-        messages=build_messages(resolved.system_prompt, history, budget),
+        messages=build_messages(system_prompt, history, budget),
         params=merge_params(resolved.params, params),
     )
     return _Reply(message.id, resolved, request)

@@ -46,6 +46,7 @@ class ResolvedModel:
     system_prompt: str | None  # a preset's system prompt, opened with the owner's key
     params: GenerationParams  # a preset's parameters (defaults otherwise)
     source: Source
+    knowledge_ids: tuple[str, ...] = ()  # a preset's knowledge bases
 
 
 @dataclass(frozen=True)
@@ -166,10 +167,10 @@ async def resolve(principal: Principal, ctx: Context, model_id: str) -> Resolved
     cannot use it (unknown, disabled, outside the allow-list, or a preset they cannot see)."""
     if model_id.startswith(PRESET_PREFIX):
         return await _resolve_preset(principal, ctx, model_id)
-    return await _resolve_base(ctx, model_id)
+    return await resolve_base(ctx, model_id)
 
 
-async def _resolve_base(ctx: Context, model_id: str) -> ResolvedModel:
+async def resolve_base(ctx: Context, model_id: str) -> ResolvedModel:
     """Base models (not presets) resolve the same for everyone who may use models: the answer
     is kept briefly (`Context.resolved`), and any change to the connections empties it."""
 
@@ -234,17 +235,17 @@ async def _resolve_preset(principal: Principal, ctx: Context, model_id: str) -> 
         prompt = None
         if row.system_prompt is not None:
             prompt = presets.open_prompt(await cipher_for(session, ctx.sealer, row.owner_id), row)
+        bases = tuple(await presets.knowledge_ids(session, row.id))
     if row.base_model.startswith(PRESET_PREFIX):
         raise unknown_model(model_id)
     try:
-        base = await _resolve_base(ctx, row.base_model)
+        base = await resolve_base(ctx, row.base_model)
     except NotFound:
         raise NotFound(
             f"The model this preset is based on is not available: {row.base_model}"
         ) from None
-    return ResolvedModel(
-        model_id, base.backend, base.upstream_id, prompt, generation_params(row.params), "preset"
-    )
+    params = generation_params(row.params)
+    return ResolvedModel(model_id, base.backend, base.upstream_id, prompt, params, "preset", bases)
 
 
 def generation_params(values: dict[str, Any]) -> GenerationParams:

@@ -21,7 +21,7 @@ from confide.errors import BadRequest, Forbidden, NotFound
 from confide.services import models
 from confide.services.audit import record
 from confide.services.context import Context
-from confide.store import presets
+from confide.store import knowledge, presets
 from confide.store.access import Principal
 from confide.store.keys import cipher_for
 from confide.store.presets import GROUPS
@@ -38,6 +38,7 @@ class PresetSpec:
     description: str = ""
     visibility: str = presets.PRIVATE
     group_ids: tuple[str, ...] = ()
+    knowledge_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class PresetChanges:
     description: str | None = None
     visibility: str | None = None
     group_ids: tuple[str, ...] | None = None
+    knowledge_ids: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class PresetView:
     mine: bool
     system_prompt: str | None  # the owner's eyes only
     group_ids: list[str]  # the owner's eyes only
+    knowledge_ids: list[str]  # the owner's eyes only
 
 
 async def create(principal: Principal, ctx: Context, spec: PresetSpec) -> PresetView:
@@ -67,6 +70,7 @@ async def create(principal: Principal, ctx: Context, spec: PresetSpec) -> Preset
     groups = _sharing(spec.visibility, spec.group_ids, None)
     async with ctx.db.write() as session:
         await _check_groups(session, principal, groups)
+        bases = await _check_knowledge(session, principal, spec.knowledge_ids)
         row = await presets.create(
             session,
             principal,
@@ -79,6 +83,7 @@ async def create(principal: Principal, ctx: Context, spec: PresetSpec) -> Preset
             visibility=spec.visibility,
         )
         await presets.set_groups(session, row.id, groups)
+        await presets.set_knowledge(session, row.id, bases)
         await record(
             session,
             principal,
@@ -87,7 +92,7 @@ async def create(principal: Principal, ctx: Context, spec: PresetSpec) -> Preset
             target_id=row.id,
             visibility=row.visibility,
         )
-    return PresetView(row, True, spec.system_prompt, groups)
+    return PresetView(row, True, spec.system_prompt, groups, bases)
 
 
 async def page(
@@ -144,6 +149,11 @@ async def _apply(
         box = await cipher_for(session, ctx.sealer, principal.uid)
         presets.seal_prompt(box, row, changes.system_prompt)
         changed.append("system_prompt")
+    if changes.knowledge_ids is not None:
+        bases = await _check_knowledge(session, principal, changes.knowledge_ids)
+        if bases != await presets.knowledge_ids(session, row.id):
+            await presets.set_knowledge(session, row.id, bases)
+            changed.append("knowledge_ids")
     if changes.visibility is None and changes.group_ids is None:
         return changed
     current = await presets.group_ids(session, row.id)
@@ -198,6 +208,17 @@ async def _check_groups(session: AsyncSession, principal: Principal, wanted: lis
         raise NotFound("Group not found.")
 
 
+async def _check_knowledge(
+    session: AsyncSession, principal: Principal, wanted: tuple[str, ...]
+) -> list[str]:
+    """The knowledge bases to attach, sorted: each one I may read (404 otherwise). Who uses
+    the preset retrieves from them only while they may read them too."""
+    bases = sorted(set(wanted))
+    if len(await knowledge.readable_ids(session, principal, bases)) != len(bases):
+        raise NotFound("Knowledge base not found.")
+    return bases
+
+
 async def _visible(session: AsyncSession, principal: Principal, preset_id: str) -> ModelPreset:
     row = await presets.get_visible(session, principal, preset_id)
     if row is None:
@@ -217,8 +238,9 @@ async def _view(
     session: AsyncSession, ctx: Context, principal: Principal, row: ModelPreset
 ) -> PresetView:
     if row.owner_id != principal.uid:
-        return PresetView(row, False, None, [])
+        return PresetView(row, False, None, [], [])
     prompt = None
     if row.system_prompt is not None:
         prompt = presets.open_prompt(await cipher_for(session, ctx.sealer, row.owner_id), row)
-    return PresetView(row, True, prompt, await presets.group_ids(session, row.id))
+    groups = await presets.group_ids(session, row.id)
+    return PresetView(row, True, prompt, groups, await presets.knowledge_ids(session, row.id))

@@ -1,33 +1,49 @@
-"""Finding the passages of a user's files that answer a question (semantic search).
+"""Finding the passages of a user's files that answer a question (hybrid retrieval).
 
 Permission-aware at query time: every search first asks the database which indexed files the
-caller may read right now, and only those files' vectors are searched and only their passages
-opened. Vectors come from the in-memory cache (rag/vectors.py) or are opened from their sealed
-blocks. Files indexed by another embedder than the current one are skipped until re-indexed
-(vectors of different models do not compare).
+caller may read right now, and only those files' indexes are searched and only their passages
+opened. Two rankings are fused by reciprocal rank (rag/keywords.py `fuse`): the nearest
+passages by meaning (embedding vectors, rag/vectors.py) and the best by keywords (BM25 over
+blind term hashes, rag/keywords.py). Both are opened from sealed values and kept in the
+in-memory cache. Files indexed by another embedder than the current one take part by keywords
+only until re-embedded (vectors of different models do not compare). When the admin has
+chosen a reranker (services/reranking.py), it orders the best fused passages again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.tables import File
 from confide.errors import BadRequest
-from confide.rag.vectors import Hit, Key, nearest, stack_blocks
+from confide.providers.base import ProviderError
+from confide.rag.keywords import KeywordIndex, Searchable, best, empty, fuse, loads
+from confide.rag.remote import EmbedderFailed
+from confide.rag.vectors import KEYWORDS, Hit, Key, nearest, stack_blocks
+from confide.security.blind import terms
+from confide.services import embedders, reranking
 from confide.services.context import Context
-from confide.store import files, keys
+from confide.services.ingest import keyword_hasher
+from confide.store import files, keys, knowledge
 from confide.store.access import Principal
 from confide.store.keys import UserCipher
 
 if TYPE_CHECKING:
-    from confide.rag.vectors import Matrix
+    from confide.rag.embedder import Embedder
+    from confide.rag.vectors import Matrix, Vector
+
+log = logging.getLogger(__name__)
 
 MAX_QUERY = 2000
 MAX_RESULTS = 50
+CANDIDATES = 50  # passages each side (meaning, keywords) offers to the fusion
 
 
 @dataclass(frozen=True)
@@ -48,61 +64,174 @@ async def search(
     query: str,
     *,
     file_ids: Sequence[str] | None = None,
+    knowledge_ids: Sequence[str] = (),
     limit: int = 8,
 ) -> list[Passage]:
-    """The passages most similar to `query` among the caller's indexed files (or those of
-    `file_ids` they may read), best first."""
+    """The passages that best answer `query`, best first: the nearest by meaning and the best
+    by keywords, fused by reciprocal rank. Searched: the caller's own indexed files (all of
+    them, or those of `file_ids`) and those of the knowledge bases `knowledge_ids` they may
+    read; with knowledge bases and no `file_ids`, only the knowledge bases'."""
     query = query.strip()
     if not query or len(query) > MAX_QUERY:
         raise BadRequest(f"Ask with 1 to {MAX_QUERY} characters.")
     limit = max(1, min(limit, MAX_RESULTS))
-    # The question is embedded (in a worker thread) while the database says what may be read.
-    embedding = asyncio.ensure_future(ctx.embedder.embed([query]))
+    embedder = await _embedder(ctx)
+    # The question is embedded in a worker thread while the database says what may be read
+    # and the keyword side ranks; the vectors are compared once it is ready.
+    embedding = asyncio.ensure_future(_embed_question(embedder, query))
     try:
         async with ctx.db.read() as session:
-            readable = await files.readable(session, principal, file_ids)
-            cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
-    except BaseException:
-        embedding.cancel()
-        raise
-    usable = [row for row in readable if row.embedder == ctx.embedder.name]
-    [vector] = await embedding
-    if not usable:
+            readable = await _readable(session, principal, file_ids, knowledge_ids)
+            owners = {row.user_id for row in readable}
+            ciphers = {uid: await keys.cipher_for(session, ctx.sealer, uid) for uid in owners}
+        if not readable:
+            return []
+        reranker = await reranking.current(ctx)
+        rankings = await _rankings(
+            ctx, ciphers, readable, query, (embedder, embedding), max(limit, CANDIDATES)
+        )
+    finally:
+        embedding.cancel()  # (when something above failed first)
+    hits = fuse(rankings, max(limit, reranking.CANDIDATES) if reranker else limit)
+    found = await _passages(ctx, ciphers, {row.id: row for row in readable}, hits)
+    if reranker is None:
+        return found
+    return (await reranker(query, found))[:limit]
+
+
+async def _rankings(
+    ctx: Context,
+    ciphers: dict[str, UserCipher],
+    rows: Sequence[File],
+    query: str,
+    question: tuple[Embedder | None, asyncio.Future[Vector | None]],
+    depth: int,
+) -> list[list[Hit]]:
+    """By words (while the question is still being embedded), then by meaning; each in a
+    worker thread, so the event loop stays free."""
+    embedder, embedding = question
+    indexes = await _keyword_indexes(ctx, ciphers, rows, query)
+    by_words = await asyncio.to_thread(best, indexes, depth)
+    matrices = await _matrices(ctx, ciphers, rows, embedder)
+    vector = await embedding
+    return [await asyncio.to_thread(_nearest, vector, matrices, depth), by_words]
+
+
+async def _readable(
+    session: AsyncSession,
+    principal: Principal,
+    file_ids: Sequence[str] | None,
+    knowledge_ids: Sequence[str],
+) -> list[File]:
+    """Asked at every search, so a deleted file or a revoked share stops it at once."""
+    if not knowledge_ids:
+        return list(await files.readable(session, principal, file_ids))
+    mine = await files.readable(session, principal, file_ids) if file_ids else []
+    shared = await knowledge.readable_files(session, principal, knowledge_ids)
+    return list({row.id: row for row in [*mine, *shared]}.values())
+
+
+async def _embedder(ctx: Context) -> Embedder | None:
+    try:
+        return await embedders.current(ctx)
+    except embedders.EmbedderUnavailable as exc:
+        log.warning("searching by words only: %s", exc)
+        return None
+
+
+async def _embed_question(embedder: Embedder | None, query: str) -> Vector | None:
+    """The question's vector; None (search by words only) when the embedder fails now."""
+    if embedder is None:
+        return None
+    try:
+        vectors = await embedder.embed([query])
+    except (ProviderError, EmbedderFailed) as exc:
+        log.warning("searching by words only: the embedder failed (%s)", exc)
+        return None
+    vector: Vector = vectors[0]
+    return vector
+
+
+def _nearest(vector: Vector | None, matrices: list[tuple[str, Matrix]], depth: int) -> list[Hit]:
+    return [] if vector is None else nearest(vector, matrices, depth)
+
+
+async def _matrices(
+    ctx: Context, ciphers: dict[str, UserCipher], rows: Sequence[File], embedder: Embedder | None
+) -> list[tuple[str, Matrix]]:
+    """Files indexed by another embedder are left out: their vectors do not compare."""
+    if embedder is None:
         return []
-    matrices = [(row.id, await _matrix(ctx, cipher, row)) for row in usable]
-    hits = nearest(vector, matrices, limit)
-    return await _passages(ctx, cipher, {row.id: row for row in usable}, hits)
+    usable = [row for row in rows if row.embedder == embedder.name]
+    return [
+        (row.id, await _matrix(ctx, ciphers[row.user_id], row, embedder.dimensions))
+        for row in usable
+    ]
 
 
-async def _matrix(ctx: Context, cipher: UserCipher, row: File) -> Matrix:
+async def _keyword_indexes(
+    ctx: Context, ciphers: dict[str, UserCipher], rows: Sequence[File], query: str
+) -> list[Searchable]:
+    """The files' keyword indexes, each with the question's words blinded with its owner's
+    key (each owner's index has its own)."""
+    words = list(dict.fromkeys(terms(query)))
+    if not words:
+        return []
+    hashed = {
+        uid: [keyword_hasher(cipher)(word) for word in words] for uid, cipher in ciphers.items()
+    }
+    return [
+        (row.id, await _keywords(ctx, ciphers[row.user_id], row), hashed[row.user_id])
+        for row in rows
+    ]
+
+
+async def _matrix(ctx: Context, cipher: UserCipher, row: File, dimensions: int) -> Matrix:
     key = Key(row.id, row.updated_at, row.embedder or "")
     cached = ctx.vectors.get(key)
     if cached is not None:
-        return cached
+        return cast("Matrix", cached)
     async with ctx.db.read() as session:
         blocks = await files.vector_blocks(session, row.id)
     opened = [
         cipher.open_bytes("chunk_vectors", "vectors", f"{row.id}/{b.block}", b.vectors)
         for b in blocks
     ]
-    matrix = stack_blocks(opened, ctx.embedder.dimensions)
+    matrix = stack_blocks(opened, dimensions)
     ctx.vectors.put(key, matrix)
     return matrix
 
 
+async def _keywords(ctx: Context, cipher: UserCipher, row: File) -> KeywordIndex:
+    key = Key(row.id, row.updated_at, KEYWORDS)
+    cached = ctx.vectors.get(key)
+    if cached is not None:
+        return cast(KeywordIndex, cached)
+    async with ctx.db.read() as session:
+        sealed = await files.keyword_index(session, row.id)
+    if sealed is None:  # indexed before keyword indexes existed: found by meaning only
+        index = empty()
+    else:
+        index = loads(cipher.open_bytes("chunk_keywords", "body", row.id, sealed))
+    ctx.vectors.put(key, index)
+    return index
+
+
 async def _passages(
-    ctx: Context, cipher: UserCipher, rows: dict[str, File], hits: list[Hit]
+    ctx: Context, ciphers: dict[str, UserCipher], rows: dict[str, File], hits: list[Hit]
 ) -> list[Passage]:
     async with ctx.db.read() as session:
         chunks = await files.chunks_at(session, [(h.file_id, h.ordinal) for h in hits])
     bodies = {
         (c.file_id, c.ordinal): json.loads(
-            cipher.open("chunks", "body", f"{c.file_id}/{c.ordinal}", c.body)
+            ciphers[rows[c.file_id].user_id].open(
+                "chunks", "body", f"{c.file_id}/{c.ordinal}", c.body
+            )
         )
         for c in chunks
     }
     names = {
-        file_id: cipher.open("files", "name", file_id, rows[file_id].name)
+        file_id: ciphers[rows[file_id].user_id].open("files", "name", file_id, rows[file_id].name)
         for file_id in {hit.file_id for hit in hits}
     }
     found = []
@@ -119,7 +248,7 @@ async def _passages(
                 headings=list(body["headings"]),
                 location=body["location"],
                 end_location=body["end_location"],
-                score=round(hit.score, 4),
+                score=round(hit.score, 6),
             )
         )
     return found

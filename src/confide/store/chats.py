@@ -7,6 +7,7 @@ model names, usage) stays in the clear.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -189,6 +190,8 @@ async def add_message(
     content: str,
     model: str | None = None,
     status: str = "complete",
+    attachments: list[dict[str, Any]] | None = None,
+    sources: list[dict[str, Any]] | None = None,
 ) -> Message:
     """Append a message to a chat the caller holds; the parent must be in the same chat.
 
@@ -208,6 +211,8 @@ async def add_message(
         content=cipher.seal("messages", "content", message_id, content),
         model=model,
         status=status,
+        attachments=_seal_list(cipher, message_id, "attachments", attachments),
+        sources=_seal_list(cipher, message_id, "sources", sources),
         created_at=now,
         updated_at=now,
     )
@@ -220,6 +225,33 @@ async def add_message(
 
 def open_content(cipher: UserCipher, message: Message) -> str:
     return cipher.open("messages", "content", message.id, message.content)
+
+
+def _seal_list(
+    cipher: UserCipher, message_id: str, column: str, items: list[dict[str, Any]] | None
+) -> bytes | None:
+    if not items:
+        return None
+    return cipher.seal("messages", column, message_id, json.dumps(items, ensure_ascii=False))
+
+
+def open_attachments(cipher: UserCipher, message: Message) -> list[dict[str, Any]]:
+    """The files and knowledge bases attached to a user message (their names as they were)."""
+    return _open_list(cipher, message, "attachments", message.attachments)
+
+
+def open_sources(cipher: UserCipher, message: Message) -> list[dict[str, Any]]:
+    """The passages a reply was given to cite, numbered as it was told."""
+    return _open_list(cipher, message, "sources", message.sources)
+
+
+def _open_list(
+    cipher: UserCipher, message: Message, column: str, sealed: bytes | None
+) -> list[dict[str, Any]]:
+    if sealed is None:
+        return []
+    items: list[dict[str, Any]] = json.loads(cipher.open("messages", column, message.id, sealed))
+    return items
 
 
 async def read_messages(

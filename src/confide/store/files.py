@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, delete, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from confide.db.tables import Chunk, ChunkVectors, File, User
+from confide.db.tables import Chunk, ChunkKeywords, ChunkVectors, File, User
 from confide.db.types import utcnow
 from confide.store.access import Principal, get_owned, owned_by
 
@@ -68,12 +68,21 @@ async def claim_next(session: AsyncSession, *, stale_after: timedelta) -> File |
         File.status == PENDING,
         (File.status == PROCESSING) & (File.claimed_at < now - stale_after),
     )
+    values = {"status": PROCESSING, "claimed_at": now, "progress": 0, "error": None}
+    return await _claim(session, waiting, values)
+
+
+async def _claim(
+    session: AsyncSession, waiting: ColumnElement[bool], values: dict[str, object]
+) -> File | None:
+    """Claim the first of the files `waiting` selects that no other worker claims first:
+    the conditional update (on the claim seen) makes it safe between replicas."""
     query = select(File.id, File.claimed_at).where(waiting).order_by(File.id).limit(5)
     for file_id, claimed_at in (await session.execute(query)).all():
         claimed = await session.execute(
             update(File)
             .where(File.id == file_id, waiting, _unchanged(File.claimed_at, claimed_at))
-            .values(status=PROCESSING, claimed_at=now, progress=0, error=None)
+            .values(**values)
         )
         if getattr(claimed, "rowcount", 0) == 1:
             return await session.get(File, file_id, populate_existing=True)
@@ -108,10 +117,16 @@ async def set_type(session: AsyncSession, file_id: str, content_type: str, kind:
 async def clear_index(session: AsyncSession, file_id: str) -> None:
     await session.execute(delete(Chunk).where(Chunk.file_id == file_id))
     await session.execute(delete(ChunkVectors).where(ChunkVectors.file_id == file_id))
+    await session.execute(delete(ChunkKeywords).where(ChunkKeywords.file_id == file_id))
 
 
-async def add_chunks(session: AsyncSession, rows: list[Chunk], vectors: list[ChunkVectors]) -> None:
-    session.add_all([*rows, *vectors])
+async def add_chunks(
+    session: AsyncSession,
+    rows: list[Chunk],
+    vectors: list[ChunkVectors],
+    keywords: ChunkKeywords,
+) -> None:
+    session.add_all([*rows, *vectors, keywords])
 
 
 async def finish(
@@ -157,9 +172,86 @@ async def vector_blocks(session: AsyncSession, file_id: str) -> Sequence[ChunkVe
     return (await session.scalars(query.order_by(ChunkVectors.block))).all()
 
 
+async def keyword_index(session: AsyncSession, file_id: str) -> bytes | None:
+    """The file's sealed keyword index (None for a file indexed before there were any)."""
+    query = select(ChunkKeywords.body).where(ChunkKeywords.file_id == file_id)
+    return await session.scalar(query)
+
+
 async def chunks_at(session: AsyncSession, places: Sequence[tuple[str, int]]) -> Sequence[Chunk]:
     """The chunks at (file id, ordinal) places; the caller checked it may read those files."""
     if not places:
         return []
-    query = select(Chunk).where(tuple_(Chunk.file_id, Chunk.ordinal).in_(places))
+    by_file: dict[str, list[int]] = {}
+    for file_id, ordinal in places:
+        by_file.setdefault(file_id, []).append(ordinal)
+    # One primary-key lookup per file (SQLite scans the whole table for a row-value IN).
+    wanted = [
+        and_(Chunk.file_id == file_id, Chunk.ordinal.in_(ordinals))
+        for file_id, ordinals in by_file.items()
+    ]
+    return (await session.scalars(select(Chunk).where(or_(*wanted)))).all()
+
+
+# --- re-embedding: ready files whose vectors another embedder made -----------------------------
+
+
+def _other_embedder(embedder: str) -> ColumnElement[bool]:
+    return (File.status == READY) & File.embedder.is_not(None) & (File.embedder != embedder)
+
+
+async def count_other_embedder(session: AsyncSession, embedder: str) -> int:
+    """How many ready files still have vectors of another embedder than `embedder`."""
+    query = select(func.count()).select_from(File).where(_other_embedder(embedder))
+    return int(await session.scalar(query) or 0)
+
+
+async def claim_reembed(
+    session: AsyncSession, embedder: str, *, stale_after: timedelta
+) -> File | None:
+    """Take a ready file whose vectors another embedder made, unless a live worker holds it.
+    It stays `ready` (found by its words meanwhile). Cross-user by design, like claim_next."""
+    now = utcnow()
+    free = File.claimed_at.is_(None) | (File.claimed_at < now - stale_after)
+    return await _claim(session, _other_embedder(embedder) & free, {"claimed_at": now})
+
+
+async def renew_reembed(session: AsyncSession, file_id: str, claim: datetime) -> datetime | None:
+    """Renew a re-embedding claim; None when the file changed hands or state meanwhile."""
+    renewed = utcnow()
+    result = await session.execute(
+        update(File)
+        .where(File.id == file_id, File.status == READY, File.claimed_at == claim)
+        .values(claimed_at=renewed)
+    )
+    return renewed if getattr(result, "rowcount", 0) == 1 else None
+
+
+async def replace_vectors(
+    session: AsyncSession, file_id: str, claim: datetime, embedder: str, blocks: list[ChunkVectors]
+) -> bool:
+    """Swap the file's vectors for `blocks` of `embedder`, if the claim still holds (False
+    otherwise: the file was deleted, re-queued or taken over, and nothing is written)."""
+    result = await session.execute(
+        update(File)
+        .where(File.id == file_id, File.status == READY, File.claimed_at == claim)
+        .values(embedder=embedder, claimed_at=None)
+    )
+    if not getattr(result, "rowcount", 0):
+        return False
+    await session.execute(delete(ChunkVectors).where(ChunkVectors.file_id == file_id))
+    session.add_all(blocks)
+    return True
+
+
+async def release_reembed(session: AsyncSession, file_id: str, claim: datetime) -> None:
+    await session.execute(
+        update(File)
+        .where(File.id == file_id, File.status == READY, File.claimed_at == claim)
+        .values(claimed_at=None)
+    )
+
+
+async def chunks_of(session: AsyncSession, file_id: str) -> Sequence[Chunk]:
+    query = select(Chunk).where(Chunk.file_id == file_id).order_by(Chunk.ordinal)
     return (await session.scalars(query)).all()

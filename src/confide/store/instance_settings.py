@@ -6,7 +6,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from confide.db.engine import changed
 from confide.db.tables import InstanceSetting
+
+TOPIC = "instance_settings"  # commits that change one (services/live_settings.py forgets)
 
 
 async def get(session: AsyncSession, key: str) -> dict[str, Any] | None:
@@ -20,4 +23,5 @@ async def put(session: AsyncSession, key: str, value: dict[str, Any]) -> None:
         session.add(InstanceSetting(key=key, value=value))
     else:
         row.value = value
+    changed(session, TOPIC)
     await session.flush()

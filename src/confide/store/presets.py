@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.ids import new_id
-from confide.db.tables import Group, ModelPreset, PresetGroup
+from confide.db.tables import Group, ModelPreset, PresetGroup, PresetKnowledge
 from confide.store.access import Principal, in_my_groups, owned_by
 from confide.store.keys import UserCipher
 
@@ -84,6 +84,17 @@ async def page_visible(
 async def group_ids(session: AsyncSession, preset_id: str) -> list[str]:
     query = select(PresetGroup.group_id).where(PresetGroup.preset_id == preset_id)
     return list((await session.scalars(query.order_by(PresetGroup.group_id))).all())
+
+
+async def knowledge_ids(session: AsyncSession, preset_id: str) -> list[str]:
+    query = select(PresetKnowledge.knowledge_id).where(PresetKnowledge.preset_id == preset_id)
+    return list((await session.scalars(query.order_by(PresetKnowledge.knowledge_id))).all())
+
+
+async def set_knowledge(session: AsyncSession, preset_id: str, wanted: list[str]) -> None:
+    await session.execute(delete(PresetKnowledge).where(PresetKnowledge.preset_id == preset_id))
+    session.add_all(PresetKnowledge(preset_id=preset_id, knowledge_id=k) for k in wanted)
+    await session.flush()
 
 
 async def shareable_groups(

@@ -1,0 +1,211 @@
+"""The keyword side of retrieval: a per-file inverted index of blind term hashes, and BM25.
+
+At ingestion each passage's words are normalized (security/blind.py: case and accents folded)
+and replaced by their keyed hashes under the owner's index key; the file's index says, for
+each hash, which passages hold it and how often, plus every passage's length in words. It is
+sealed as one value (db.tables.ChunkKeywords), so unlike a shared full-text index the database
+shows neither words nor which files have one in common. At query time the indexes of the files
+the caller may read are opened (and cached, like vectors) and scored with Okapi BM25: rare
+words that a passage repeats, in a short passage, rank it highest.
+
+numpy is imported inside the functions: the server starts without it.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from confide.rag.vectors import Hit
+from confide.security.blind import terms
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+K1, B = 1.2, 0.75  # BM25's usual term-saturation and length-normalization constants
+MAX_TF = 65_535
+_MAGIC = b"CKW1"
+_HEADER = struct.Struct("<4sIII")  # magic, distinct terms, postings, passages
+
+Hasher = Callable[[str], int]
+
+
+class BadIndex(ValueError):
+    """Stored bytes that are not a keyword index of this format."""
+
+
+@dataclass(frozen=True)
+class KeywordIndex:
+    """One file's index: `terms` sorted; the postings of terms[i] are
+    `ordinals[offsets[i]:offsets[i+1]]` (ascending) with their counts in `counts`."""
+
+    terms: NDArray[np.int64]
+    offsets: NDArray[np.uint32]
+    ordinals: NDArray[np.uint32]
+    counts: NDArray[np.uint16]
+    lengths: NDArray[np.uint32]  # words per passage
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.terms, self.offsets, self.ordinals, self.counts, self.lengths)
+        return sum(int(a.nbytes) for a in arrays)
+
+    def postings(self, term: int) -> tuple[NDArray[np.uint32], NDArray[np.uint16]]:
+        import numpy as np
+
+        at = int(np.searchsorted(self.terms, term))
+        if at == len(self.terms) or int(self.terms[at]) != term:
+            return self.ordinals[:0], self.counts[:0]
+        start, end = int(self.offsets[at]), int(self.offsets[at + 1])
+        return self.ordinals[start:end], self.counts[start:end]
+
+
+def build(texts: Sequence[str], hasher: Hasher) -> KeywordIndex:
+    """The index of a file's passages (in ordinal order); `hasher` blinds a normalized word."""
+    import numpy as np
+
+    hashes: list[int] = []
+    ordinals: list[int] = []
+    counts: list[int] = []
+    lengths: list[int] = []
+    for ordinal, text in enumerate(texts):
+        words = terms(text)
+        lengths.append(len(words))
+        for word, count in Counter(words).items():
+            hashes.append(hasher(word))
+            ordinals.append(ordinal)
+            counts.append(min(count, MAX_TF))
+    all_terms = np.array(hashes, dtype=np.int64)
+    order = np.lexsort((np.array(ordinals, dtype=np.uint32), all_terms))
+    sorted_terms = all_terms[order]
+    distinct, starts = np.unique(sorted_terms, return_index=True)
+    return KeywordIndex(
+        terms=distinct,
+        offsets=np.append(starts, len(sorted_terms)).astype(np.uint32),
+        ordinals=np.array(ordinals, dtype=np.uint32)[order],
+        counts=np.array(counts, dtype=np.uint16)[order],
+        lengths=np.array(lengths, dtype=np.uint32),
+    )
+
+
+def dumps(index: KeywordIndex) -> bytes:
+    header = _HEADER.pack(_MAGIC, len(index.terms), len(index.ordinals), len(index.lengths))
+    parts = (index.terms, index.offsets, index.ordinals, index.counts, index.lengths)
+    return header + b"".join(part.astype(part.dtype.newbyteorder("<")).tobytes() for part in parts)
+
+
+def loads(data: bytes) -> KeywordIndex:
+    """The index `dumps` wrote; BadIndex for anything else (it is checked, not trusted)."""
+    import numpy as np
+
+    if len(data) < _HEADER.size:
+        raise BadIndex("too short for a keyword index")
+    magic, n_terms, n_postings, n_passages = _HEADER.unpack_from(data)
+    if magic != _MAGIC:
+        raise BadIndex("not a keyword index")
+    layout = (
+        ("<i8", n_terms),
+        ("<u4", n_terms + 1),
+        ("<u4", n_postings),
+        ("<u2", n_postings),
+        ("<u4", n_passages),
+    )
+    arrays, at = [], _HEADER.size
+    for dtype, count in layout:
+        size = np.dtype(dtype).itemsize * count
+        if at + size > len(data):
+            raise BadIndex("keyword index cut short")
+        arrays.append(np.frombuffer(data, dtype=dtype, count=count, offset=at))
+        at += size
+    index = KeywordIndex(*arrays)
+    if at != len(data) or int(index.offsets[-1]) != n_postings:
+        raise BadIndex("keyword index has the wrong size")
+    return index
+
+
+def empty() -> KeywordIndex:
+    """The index of a file with no passages."""
+    return build([], lambda word: 0)
+
+
+Searchable = tuple[str, KeywordIndex, Sequence[int]]  # file id, its index, the query's hashes
+
+
+def best(indexes: Sequence[Searchable], limit: int) -> list[Hit]:
+    """The `limit` passages scoring highest by BM25 for the query's distinct words across the
+    given files, best first; passages with none of the words are not returned. Each file comes
+    with the query's words hashed under its owner's key (the same words, in the same order,
+    for every file). Document frequencies are counted over exactly these files."""
+    import numpy as np
+
+    if not indexes or limit <= 0:
+        return []
+    words = len(indexes[0][2])
+    bases = np.cumsum([0] + [len(index.lengths) for _, index, _ in indexes])
+    total = int(bases[-1])
+    if total == 0:
+        return []
+    lengths = np.concatenate([index.lengths for _, index, _ in indexes]).astype(np.float32)
+    norm = K1 * (1 - B + B * lengths / max(float(lengths.mean()), 1.0))
+    scores = np.zeros(total, dtype=np.float32)
+    for word in range(words):
+        places, counts = _postings(word, indexes, bases)
+        if len(places) == 0:
+            continue
+        idf = np.log1p((total - len(places) + 0.5) / (len(places) + 0.5))
+        tf = counts.astype(np.float32)
+        scores[places] += idf * tf * (K1 + 1) / (tf + norm[places])
+    return _top(scores, bases, [file_id for file_id, _, _ in indexes], limit)
+
+
+def _postings(
+    word: int, indexes: Sequence[Searchable], bases: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.uint16]]:
+    """Where the query's `word`-th word occurs across the files, as global passage numbers,
+    with its counts."""
+    import numpy as np
+
+    places, counts = [], []
+    for (_, index, hashes), base in zip(indexes, bases, strict=False):
+        ordinals, found = index.postings(hashes[word])
+        if len(ordinals):
+            places.append(ordinals.astype(np.int64) + base)
+            counts.append(found)
+    if not places:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint16)
+    return np.concatenate(places), np.concatenate(counts)
+
+
+def _top(
+    scores: NDArray[np.float32], bases: NDArray[np.int64], file_ids: list[str], limit: int
+) -> list[Hit]:
+    import numpy as np
+
+    matched = np.flatnonzero(scores > 0)
+    if len(matched) == 0:
+        return []
+    count = min(limit, len(matched))
+    top = matched[np.argpartition(-scores[matched], count - 1)[:count]]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    owners = np.searchsorted(bases, top, side="right") - 1
+    return [
+        Hit(file_ids[owner], int(place - bases[owner]), float(scores[place]))
+        for place, owner in zip(top, owners, strict=True)
+    ]
+
+
+def fuse(rankings: Sequence[Sequence[Hit]], limit: int, k: int = 60) -> list[Hit]:
+    """Reciprocal rank fusion: each passage scores the sum of 1 / (k + rank) over the rankings
+    it appears in (rank from 1), so agreement between them counts and raw scores of different
+    scales never mix. Ties keep the order of first appearance."""
+    fused: dict[tuple[str, int], float] = {}
+    for ranking in rankings:
+        for rank, hit in enumerate(ranking, start=1):
+            place = (hit.file_id, hit.ordinal)
+            fused[place] = fused.get(place, 0.0) + 1.0 / (k + rank)
+    ordered = sorted(fused.items(), key=lambda item: -item[1])[:limit]
+    return [Hit(file_id, ordinal, score) for (file_id, ordinal), score in ordered]
