@@ -10,6 +10,8 @@ const api = process.env.CONFIDE_DEV_API ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
   plugins: [svelte()],
+  // Tests that mount a component need Svelte's browser build (jsdom stands in for the page).
+  resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
   build: {
     outDir,
     emptyOutDir: true,

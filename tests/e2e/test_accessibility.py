@@ -93,7 +93,7 @@ def test_titles_and_names_on_every_screen(browser: Browser, server: Server) -> N
             ("/admin", "Users"),
             ("/admin/connections", "Connections"),
             ("/admin/presets", "Presets"),
-            ("/admin/instance", "Sign-up and sharing"),
+            ("/admin/instance", "Instance settings"),
             ("/admin/audit", "Audit log"),
         ]:
             page.goto(path)

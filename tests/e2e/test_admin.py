@@ -1,18 +1,20 @@
 """The admin pages in a real browser: approving accounts, roles and the last admin,
-connections, presets, the sign-up mode and the audit log; non-admins kept out. A module of
-its own: its server's accounts and settings change here."""
+connections, presets (and their knowledge bases), the sign-up mode and the audit log;
+non-admins kept out. A module of its own: its server's accounts and settings change here."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import FAKE_MODEL, Server, Tab, open_tab
+from tests.e2e.conftest import ADMIN, FAKE_MODEL, PHONE, Server, Tab, open_tab, screenshot
 from tests.e2e.fake_model import ScriptedModel
 from tests.e2e.steps import DONE_REPLY, make_member, send, sign_in_as
+
+CSRF = {"X-Confide-CSRF": "1"}
 
 pytestmark = pytest.mark.slow
 expect.set_options(timeout=10_000)
@@ -157,6 +159,87 @@ def test_admin_creates_a_preset_that_a_user_picks(browser: Browser, tab: Tab) ->
         expect(picker).to_contain_text("Pirate voice")
         send(user, "Hello preset user")
         expect(user.locator(DONE_REPLY)).to_contain_text("Pirate voice")
+
+    _attach_knowledge(tab)
+    _knowledge_in_the_dark(browser, tab.server)
+
+
+def _knowledge_base(tab: Tab, name: str) -> str:
+    response = tab.page.request.post(
+        f"{tab.server.url}/api/knowledge", data={"name": name}, headers=CSRF
+    )
+    assert response.ok, response.text()
+    knowledge_id: str = response.json()["id"]
+    return knowledge_id
+
+
+def _edit_pirate_voice(page: Page) -> Locator:
+    page.get_by_role("button", name="Edit Pirate voice").click()
+    dialog = page.get_by_role("dialog", name="Edit Pirate voice")
+    expect(dialog.get_by_label("Name")).to_have_value("Pirate voice")
+    return dialog
+
+
+def _attach_knowledge(tab: Tab) -> None:
+    """Choose knowledge bases from the searchable list; one deleted meanwhile is refused,
+    under the field; the one kept is there after a reload."""
+    page = tab.page
+    _knowledge_base(tab, "Marsh field guide")
+    _knowledge_base(tab, "Recipes")
+    doomed = _knowledge_base(tab, "Old notes")
+    page.goto("/admin/presets")
+    dialog = _edit_pirate_voice(page)
+    expect(dialog.get_by_text("for each person only the ones they may read")).to_be_visible()
+    offered = dialog.get_by_role("list", name="Knowledge bases to add").get_by_role("button")
+    expect(offered).to_have_count(3)
+    search = dialog.get_by_label("Search your knowledge bases")
+    search.fill("MARSH guide")
+    expect(offered).to_have_count(1)
+    offered.click()
+    chosen = dialog.get_by_role("list", name="Chosen knowledge bases").locator("li")
+    expect(chosen).to_have_text(["Marsh field guide"])
+    expect(dialog.get_by_text("No knowledge base’s name matches “MARSH guide”.")).to_be_visible()
+    search.fill("")
+    expect(offered).to_have_count(2)
+    offered.filter(has_text="Old notes").click()
+    expect(chosen).to_have_text(["Marsh field guide", "Old notes"])
+
+    deleted = page.request.delete(f"{tab.server.url}/api/knowledge/{doomed}", headers=CSRF)
+    assert deleted.ok, deleted.text()
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.locator(".field .error")).to_have_text("Knowledge base not found.")
+    expect(search).to_have_attribute("aria-invalid", "true")
+    expect(dialog.get_by_role("alert")).to_have_count(0)  # said once, under the field
+    gone = "A knowledge base you cannot open"  # the list, asked again, no longer has it
+    expect(chosen).to_have_text(["Marsh field guide", gone])
+    screenshot(page, "preset-knowledge-error-desktop-light")
+    dialog.get_by_role("button", name=f"Remove {gone}").click()
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+
+    page.reload()
+    dialog = _edit_pirate_voice(page)
+    chosen = dialog.get_by_role("list", name="Chosen knowledge bases").locator("li")
+    expect(chosen).to_have_text(["Marsh field guide"])
+    expect(dialog.get_by_role("list", name="Knowledge bases to add")).to_contain_text("Recipes")
+    screenshot(page, "preset-knowledge-desktop-light")
+    page.set_viewport_size(PHONE)
+    chosen.first.scroll_into_view_if_needed()
+    screenshot(page, "preset-knowledge-phone-light")
+
+
+def _knowledge_in_the_dark(browser: Browser, server: Server) -> None:
+    for dark in open_tab(browser, server, color_scheme="dark"):
+        sign_in_as(dark, ADMIN)
+        page = dark.page
+        page.goto("/admin/presets")
+        dialog = _edit_pirate_voice(page)
+        chosen = dialog.get_by_role("list", name="Chosen knowledge bases")
+        expect(chosen).to_contain_text("Marsh field guide")
+        screenshot(page, "preset-knowledge-desktop-dark")
+        page.set_viewport_size(PHONE)
+        chosen.scroll_into_view_if_needed()
+        screenshot(page, "preset-knowledge-phone-dark")
 
 
 def test_change_the_sign_up_mode(tab: Tab) -> None:

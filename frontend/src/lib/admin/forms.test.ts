@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ApiError } from '../api/client';
 import type { Connection } from '../api/types';
-import { connectionBody, connectionForm, presetBody, presetForm, presetParams, splitList } from './forms';
+import { connectionBody, connectionForm, presetBody, presetErrors, presetForm, presetParams, splitList } from './forms';
 
 const STORED: Connection = {
   id: 'c1',
@@ -80,6 +81,7 @@ describe('preset forms', () => {
       description: '',
       visibility: 'private',
       group_ids: [],
+      knowledge_ids: [],
       params: {},
     });
     form.visibility = 'groups';
@@ -91,8 +93,20 @@ describe('preset forms', () => {
     const form = presetForm({
       id: 'p', model_id: 'preset:p', name: 'N', base_model: 'm', description: 'd',
       params: { temperature: 1, stop: ['x'] }, visibility: 'everyone', mine: true,
-      has_system_prompt: true, system_prompt: 'S', group_ids: [], created_at: '', updated_at: '',
+      has_system_prompt: true, system_prompt: 'S', group_ids: [], knowledge_ids: ['k1'], created_at: '', updated_at: '',
     });
-    expect(form).toMatchObject({ temperature: '1', stop: 'x', visibility: 'everyone', system_prompt: 'S' });
+    expect(form).toMatchObject({ temperature: '1', stop: 'x', visibility: 'everyone', system_prompt: 'S', knowledge_ids: ['k1'] });
+    expect(presetBody(form, {})).toMatchObject({ knowledge_ids: ['k1'] });
+  });
+
+  it('puts the server\'s refusals under their fields', () => {
+    expect(presetErrors(new ApiError(404, 'Knowledge base not found.'))).toEqual({
+      fields: { knowledge_ids: 'Knowledge base not found.' },
+      message: '',
+    });
+    const tooMany = new ApiError(422, 'Please check the form.', { knowledge_ids: 'List should have at most 10 items.' });
+    expect(presetErrors(tooMany)).toEqual({ fields: { knowledge_ids: 'List should have at most 10 items.' }, message: 'Please check the form.' });
+    expect(presetErrors(new ApiError(404, 'Model not found.'))).toEqual({ fields: {}, message: 'Model not found.' });
+    expect(presetErrors(new Error('Network down.'))).toEqual({ fields: {}, message: 'Network down.' });
   });
 });

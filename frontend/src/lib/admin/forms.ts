@@ -1,5 +1,6 @@
 // The admin forms' text fields turned into API request bodies (and back). Pure functions,
 // so the rules (write-only key, partial updates, number parsing) are tested on their own.
+import { ApiError } from '../api/client';
 import type {
   Connection,
   ConnectionKind,
@@ -93,6 +94,7 @@ export interface PresetForm {
   description: string;
   visibility: Visibility;
   group_ids: string[];
+  knowledge_ids: string[];
   temperature: string;
   top_p: string;
   max_tokens: string;
@@ -110,6 +112,7 @@ export function presetForm(preset?: Preset): PresetForm {
     description: preset?.description ?? '',
     visibility: (preset?.visibility as Visibility | undefined) ?? 'private',
     group_ids: preset?.group_ids ?? [],
+    knowledge_ids: preset?.knowledge_ids ?? [],
     temperature: text(params.temperature),
     top_p: text(params.top_p),
     max_tokens: text(params.max_tokens),
@@ -148,6 +151,17 @@ export function presetBody(form: PresetForm, params: PresetParams): Record<strin
     description: form.description.trim(),
     visibility: form.visibility,
     group_ids: form.visibility === 'groups' ? form.group_ids : [],
+    knowledge_ids: form.knowledge_ids,
     params,
   };
+}
+
+/** The server's refusal of a preset: a 422 names its fields; "Knowledge base not found." (a
+ * base deleted, or no longer shared with me) goes under the knowledge field; the rest is a
+ * message for the whole form. */
+export function presetErrors(error: unknown): { fields: Record<string, string>; message: string } {
+  const message = (error as Error | undefined)?.message ?? String(error);
+  if (!(error instanceof ApiError)) return { fields: {}, message };
+  if (error.status === 404 && message.startsWith('Knowledge base')) return { fields: { knowledge_ids: message }, message: '' };
+  return { fields: { ...error.fieldErrors }, message };
 }

@@ -74,6 +74,43 @@ export interface Message {
   usage: Usage | null;
   created_at: string;
   sibling_ids: string[];
+  /** On a user message: the files, knowledge bases and web pages sent with it (names as
+   * they were). */
+  attachments?: Attachment[];
+  /** On a reply: the passages it was given, numbered as it was told to cite them (`[n]`). */
+  sources?: Source[];
+}
+
+export type AttachmentKind = 'file' | 'knowledge' | 'web';
+
+/** A file, knowledge base or web page sent with a message; `name` is a snapshot taken when it
+ * was sent, so a since-deleted file still shows its name. A web page's id and name are its
+ * address. */
+export interface Attachment {
+  kind: AttachmentKind | string;
+  id: string;
+  name: string;
+}
+
+/** A passage retrieved for a reply. Its text is the file's (or page's) own words: render it
+ * as text. */
+export interface Source {
+  /** The number the model was told to cite it as, `[n]`. */
+  n: number;
+  /** null for a web page. */
+  file_id: string | null;
+  /** A web page's first heading, or its host. */
+  file_name: string;
+  ordinal: number;
+  /** Where it starts in the file, e.g. "page 3"; '' when the file has no pages or lines. */
+  location: string;
+  end_location: string;
+  /** The headings it sits under, outermost first. */
+  headings: string[];
+  text: string;
+  /** A web page's address (as the server read it, after redirects): never trust it as a link
+   * without checking it is http(s). */
+  url?: string | null;
 }
 
 export interface ChatDetail extends ChatSummary {
@@ -204,6 +241,8 @@ export interface Preset {
   /** Only in the owner's detail view. */
   system_prompt?: string | null;
   group_ids?: string[];
+  /** Only in the owner's detail view: the knowledge bases every chat with it searches. */
+  knowledge_ids?: string[];
 }
 
 export interface GroupSummary {
@@ -221,6 +260,12 @@ export interface InstanceSettings {
   public_shares_locked?: boolean;
   /** Admin pages refuse an admin without two-factor on. */
   admins_need_two_factor?: boolean;
+  /** The model files are embedded with: '' for the built-in all-MiniLM-L6-v2. */
+  embedding_model?: string;
+  /** Ready files still to be re-embedded after the embedding model changed. */
+  files_to_reembed?: number;
+  /** The model that orders retrieved passages again: '' for none. */
+  rerank_model?: string;
 }
 
 export interface AuditEvent {

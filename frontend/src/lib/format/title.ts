@@ -10,6 +10,7 @@ const SETTINGS: Record<SettingsSection, string> = {
   'api-keys': 'API keys',
   shares: 'Shared links',
   files: 'Files',
+  knowledge: 'Knowledge',
   data: 'Data',
 };
 
@@ -17,7 +18,7 @@ const ADMIN: Record<AdminSection, string> = {
   users: 'Users',
   connections: 'Connections',
   presets: 'Presets',
-  instance: 'Sign-up and sharing',
+  instance: 'Instance settings',
   audit: 'Audit log',
 };
 

@@ -2,6 +2,7 @@
 // markdown is shown as text, links are checked, external images become a placeholder (never
 // fetched), and the result is sanitized after rendering.
 import { Marked, type Tokens } from 'marked';
+import { linkCitations } from './citations';
 import { escapeHtml } from './escape';
 import { highlight } from './highlight';
 import { hasMath, loadMath, mathExtensions, mathReady } from './math';
@@ -61,10 +62,11 @@ function imagePlaceholder(src: string, alt: string): string {
   );
 }
 
-/** Sanitized HTML for a message's markdown. */
-export function renderMarkdown(source: string): string {
+/** Sanitized HTML for a message's markdown; `[n]` for each n in `citations` becomes a
+ * button showing that source (see citations.ts). */
+export function renderMarkdown(source: string, citations: ReadonlySet<number> = new Set()): string {
   const html = marked.parse(source, { async: false });
-  return sanitize(html);
+  return sanitize(linkCitations(html, citations));
 }
 
 /** Whether rendering `source` would look better once KaTeX is loaded; starts loading it. */

@@ -3,11 +3,34 @@
 import { api } from '../api/client';
 import { followReply, type FinalState } from '../api/follow';
 import type { ChatDetail, ChatSummary, Message, SendResult } from '../api/types';
-import { chatChanged, historyFilter, NO_FOLDER } from './chats.svelte';
+import { chatChanged, deleteChat, historyFilter, NO_FOLDER } from './chats.svelte';
 import { replyColumns } from './columns';
 import { branchOf, newestLeafUnder, type Messages } from './tree';
 
 const TITLE_RECHECK_MS = [800, 2500, 6000];
+
+/** What a message is sent with: ids of my files and of knowledge bases I may read, and the
+ * addresses of web pages (read by the server while it takes the message). */
+export interface SendWith {
+  file_ids?: string[];
+  knowledge_ids?: string[];
+  urls?: string[];
+}
+
+/** Only the non-empty lists go in the body. */
+function withAttachments(attach: SendWith): SendWith {
+  const body: SendWith = {};
+  if (attach.file_ids?.length) body.file_ids = attach.file_ids;
+  if (attach.knowledge_ids?.length) body.knowledge_ids = attach.knowledge_ids;
+  if (attach.urls?.length) body.urls = attach.urls;
+  return body;
+}
+
+/** A sent message's attachments, to send again with an edit of it. */
+function attachedTo(message: Message): SendWith {
+  const ids = (kind: string) => (message.attachments ?? []).filter((item) => item.kind === kind).map((item) => item.id);
+  return withAttachments({ file_ids: ids('file'), knowledge_ids: ids('knowledge'), urls: ids('web') });
+}
 
 function chatPath(id: string, suffix = ''): string {
   return `/api/chats/${encodeURIComponent(id)}${suffix}`;
@@ -84,19 +107,23 @@ export class Conversation {
     this.chosenColumns = {};
   }
 
-  /** Sends to one model, or to several at once (side by side). */
-  async send(content: string, model: string | string[]): Promise<string | null> {
+  /** Sends to one model, or to several at once (side by side), with files and knowledge
+   * bases if any. */
+  async send(content: string, model: string | string[], attach: SendWith = {}): Promise<string | null> {
     if (this.sending) return null;
     this.sending = true;
     this.error = null;
     this.pendingText = content;
+    const fresh = this.chatId === null;
     try {
       const chatId = this.chatId ?? (await this.create());
       const which = Array.isArray(model) && model.length > 1 ? { models: model } : { model: [model].flat()[0] };
-      await this.post(chatId, { content, ...which, parent_id: this.leafId ?? undefined });
+      await this.post(chatId, { content, ...which, ...withAttachments(attach), parent_id: this.leafId ?? undefined });
       return chatId;
     } catch (error) {
       this.error = (error as Error).message;
+      // A chat made for a first message the server refused would stay behind empty.
+      if (fresh && this.chatId) await this.discard(this.chatId);
       return this.chatId;
     } finally {
       this.pendingText = null;
@@ -115,7 +142,7 @@ export class Conversation {
   async edit(message: Message, content: string, model: string): Promise<void> {
     if (!this.chatId) return;
     const where = message.parent_id === null ? { at_root: true } : { parent_id: message.parent_id };
-    await this.act(() => this.post(this.chatId!, { content, model, ...where }));
+    await this.act(() => this.post(this.chatId!, { content, model, ...attachedTo(message), ...where }));
   }
 
   /** Shows the sibling `siblingId` (and the newest replies below it). */
@@ -163,6 +190,15 @@ export class Conversation {
       await work();
     } catch (error) {
       this.error = (error as Error).message;
+    }
+  }
+
+  private async discard(chatId: string): Promise<void> {
+    try {
+      await deleteChat(chatId);
+      this.chatId = null;
+    } catch {
+      // Still there: it shows in the history, empty, and can be deleted from there.
     }
   }
 
@@ -239,6 +275,7 @@ export class Conversation {
         message.finish_reason = final.finish_reason;
         message.usage = final.usage;
         void this.recheckTitle();
+        if (!message.sources?.length && this.branch.some((item) => item.attachments?.length)) void this.loadSources(id);
       },
     };
   }
@@ -252,6 +289,20 @@ export class Conversation {
       if (message) message.content += text;
     }
     this.pendingDeltas.clear();
+  }
+
+  /** A finished reply's sources (the passages it was given), which the stream does not carry. */
+  private async loadSources(messageId: string): Promise<void> {
+    const id = this.chatId;
+    if (!id) return;
+    try {
+      const detail = await api.get<ChatDetail>(chatPath(id, '?tree=true'));
+      const found = detail.messages.find((message) => message.id === messageId);
+      const message = this.messages[messageId];
+      if (this.chatId === id && message && found?.sources) message.sources = found.sources;
+    } catch {
+      // Not now: they show when the chat is opened again.
+    }
   }
 
   /** The title is written in the background after the first reply: look again a few times. */

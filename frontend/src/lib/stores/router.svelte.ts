@@ -7,12 +7,12 @@ export type Route =
   | { name: 'login' }
   | { name: 'signup' }
   | { name: 'pending' }
-  | { name: 'settings'; section: SettingsSection }
+  | { name: 'settings'; section: SettingsSection; id?: string } // id: /settings/knowledge/<id>
   | { name: 'admin'; section: AdminSection }
   | { name: 'shared'; token: string }
   | { name: 'not-found' };
 
-export const SETTINGS_SECTIONS = ['account', 'preferences', 'sessions', 'api-keys', 'shares', 'files', 'data'] as const;
+export const SETTINGS_SECTIONS = ['account', 'preferences', 'sessions', 'api-keys', 'shares', 'files', 'knowledge', 'data'] as const;
 export type SettingsSection = (typeof SETTINGS_SECTIONS)[number];
 export const ADMIN_SECTIONS = ['users', 'connections', 'presets', 'instance', 'audit'] as const;
 export type AdminSection = (typeof ADMIN_SECTIONS)[number];
@@ -37,6 +37,8 @@ export function parseRoute(path: string): Route {
   if (top === 'settings' && !extra.length) {
     const section = sectionOf(sub, SETTINGS_SECTIONS);
     if (section) return { name: 'settings', section };
+  } else if (top === 'settings' && sub === 'knowledge' && extra.length === 1 && ID.test(extra[0]!)) {
+    return { name: 'settings', section: 'knowledge', id: extra[0]! };
   } else if (top === 'admin' && !extra.length) {
     const section = sectionOf(sub, ADMIN_SECTIONS);
     if (section) return { name: 'admin', section };
