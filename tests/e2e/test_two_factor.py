@@ -174,7 +174,9 @@ def test_turn_on_sign_in_with_a_code_or_a_recovery_code_then_turn_off(
         page.get_by_label("Code", exact=True).fill(code_for(secret, ahead=1))
         page.get_by_role("button", name="Verify and sign in").click()
         expect(page).to_have_url(f"{server.url}/")
-        expect(page.get_by_role("button", name=re.compile(r"@example\.com"))).to_contain_text("Tessa")
+        expect(page.get_by_role("button", name=re.compile(r"@example\.com"))).to_contain_text(
+            "Tessa"
+        )
 
         # A recovery code works once, in place of the app's code.
         sign_out(page)
