@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import delete, select, update
 
 from confide.db.tables import ChunkKeywords, File
-from confide.rag.vectors import Key, VectorCache, nearest
+from confide.rag.vectors import Key, VectorCache, nearest, stack
 from confide.services import ingest
 from confide.services.context import Context
 
@@ -116,15 +116,35 @@ def test_the_vector_cache_stays_within_its_budget_and_drops_old_versions() -> No
 
     cache = VectorCache(budget=3 * 4 * 4)  # three 4-float rows
     one, two = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
-    cache.put(Key("a", one, "m"), np.zeros((2, 4), dtype=np.float32))
-    cache.put(Key("a", two, "m"), np.ones((1, 4), dtype=np.float32))  # re-indexed
-    assert cache.get(Key("a", one, "m")) is None and cache.size_bytes == 16
-    cache.put(Key("b", one, "m"), np.zeros((2, 4), dtype=np.float32))
+    cache.put(Key.of("m", [("a", one)]), np.zeros((2, 4), dtype=np.float32))
+    cache.put(Key.of("m", [("a", two)]), np.ones((1, 4), dtype=np.float32))  # re-indexed
+    assert cache.get(Key.of("m", [("a", one)])) is None and cache.size_bytes == 16
+    cache.put(Key.of("m", [("b", one)]), np.zeros((2, 4), dtype=np.float32))
     assert cache.size_bytes == 48
-    cache.put(Key("c", one, "m"), np.zeros((1, 4), dtype=np.float32))  # evicts the oldest
-    assert cache.get(Key("a", two, "m")) is None and cache.size_bytes == 48
-    cache.put(Key("huge", one, "m"), np.zeros((9, 4), dtype=np.float32))  # never fits
-    assert cache.get(Key("huge", one, "m")) is None
+    cache.put(Key.of("m", [("c", one)]), np.zeros((1, 4), dtype=np.float32))  # evicts the oldest
+    assert cache.get(Key.of("m", [("a", two)])) is None and cache.size_bytes == 48
+    cache.put(Key.of("m", [("huge", one)]), np.zeros((9, 4), dtype=np.float32))  # never fits
+    assert cache.get(Key.of("m", [("huge", one)])) is None
+
+
+def test_a_stack_holds_each_files_rows_and_a_new_set_reuses_them() -> None:
+    from datetime import UTC, datetime
+
+    now, later = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 2, tzinfo=UTC)
+    eye = np.eye(4, dtype=np.float32)
+    both = stack([("f1", eye[:3]), ("f2", eye[3:])], 4)
+    assert np.array_equal(both.part("f1"), eye[:3]) and np.array_equal(both.part("f2"), eye[3:])
+    assert [(h.file_id, h.ordinal) for h in both.nearest(eye[3], 1)] == [("f2", 0)]
+    cache = VectorCache()
+    cache.put(Key.of("m", [("f1", now), ("f2", now)]), both)
+    assert cache.find("m", "f2", now) is both  # a question about f2 alone starts from it
+    assert cache.find("m", "f2", later) is None and cache.find("other", "f2", now) is None
+    # f2 re-indexed: every set holding its old version goes, sets without it stay
+    cache.put(Key.of("m", [("f1", now)]), stack([("f1", eye[:3])], 4))
+    cache.put(Key.of("m", [("f2", later)]), stack([("f2", eye[:1])], 4))
+    assert cache.get(Key.of("m", [("f1", now), ("f2", now)])) is None
+    assert cache.get(Key.of("m", [("f1", now)])) is not None
+    assert stack([], 4).nearest(eye[0], 5) == []
 
 
 REPORTS = "# Status reports\n\n" + "\n\n".join(

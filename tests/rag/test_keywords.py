@@ -8,7 +8,17 @@ import hashlib
 import numpy as np
 import pytest
 
-from confide.rag.keywords import BadIndex, KeywordIndex, best, build, dumps, empty, fuse, loads
+from confide.rag.keywords import (
+    BadIndex,
+    KeywordIndex,
+    best,
+    build,
+    combine,
+    dumps,
+    empty,
+    fuse,
+    loads,
+)
 from confide.rag.vectors import Hit
 
 
@@ -98,6 +108,32 @@ def test_files_are_ranked_together_each_with_its_owners_hashes() -> None:
     assert best([searchable("f", mine, "otters")], 0) == []
     assert best([], 5) == []
     assert best([searchable("f", empty(), "otters")], 5) == []
+
+
+def test_combined_indexes_give_back_each_files_own_and_rank_as_the_files_would() -> None:
+    rng = np.random.default_rng(3)
+    vocabulary = [f"w{n}" for n in range(40)]
+    texts = [
+        [" ".join(rng.choice(vocabulary, size=rng.integers(1, 30))) for _ in range(n)]
+        for n in (5, 0, 12, 1)
+    ]
+    indexes = [build(t, hasher) for t in texts]
+    ids = ["a", "empty", "b", "c"]
+    combined = combine(list(zip(ids, indexes, strict=True)))
+    for file_id, index in zip(ids, indexes, strict=True):
+        part = combined.part(file_id)
+        assert dumps(part) == dumps(index)  # the same index, to the byte
+    query = "w1 w7 w7 w30 nowhere"
+    hits = best([searchable(i, x, query) for i, x in zip(ids, indexes, strict=True)], 50)
+    assert hits and all(texts[ids.index(h.file_id)][h.ordinal] for h in hits)
+    for hit in hits:  # every hit holds a query word, and the best outrank the rest
+        assert set(texts[ids.index(hit.file_id)][hit.ordinal].split()) & {"w1", "w7", "w30"}
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    matching = sum(
+        bool(set(t.split()) & {"w1", "w7", "w30"}) for file_texts in texts for t in file_texts
+    )
+    assert len(hits) == matching
+    assert combine([]).best([[hasher("w1")]], 5) == []
 
 
 def test_rank_fusion_rewards_agreement_and_keeps_first_seen_order_on_ties() -> None:

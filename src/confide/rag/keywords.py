@@ -17,7 +17,7 @@ import struct
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from confide.rag.vectors import Hit
 from confide.security.blind import terms
@@ -135,53 +135,143 @@ def empty() -> KeywordIndex:
 Searchable = tuple[str, KeywordIndex, Sequence[int]]  # file id, its index, the query's hashes
 
 
-def best(indexes: Sequence[Searchable], limit: int) -> list[Hit]:
-    """The `limit` passages scoring highest by BM25 for the query's distinct words across the
-    given files, best first; passages with none of the words are not returned. Each file comes
-    with the query's words hashed under its owner's key (the same words, in the same order,
-    for every file). Document frequencies are counted over exactly these files."""
+@dataclass(frozen=True)
+class Combined:
+    """Several files' indexes as one, searched with one lookup per word and owner instead of
+    one per word and file. The files' postings are laid end to end, their passage numbers
+    made global (file by file, in order); `terms` lists every file's terms, sorted: a term
+    that several files hold is there once per file, each entry pointing at that file's
+    postings."""
+
+    file_ids: tuple[str, ...]
+    bases: NDArray[np.int64]  # each file's first global passage number, then the total
+    starts: NDArray[np.int64]  # each file's first posting, then the total
+    terms: NDArray[np.int64]  # sorted
+    entries: NDArray[np.int64]  # where the postings of terms[i] start
+    sizes: NDArray[np.int64]  # how many postings terms[i] has
+    owners: NDArray[np.int32]  # the file terms[i] is from
+    ordinals: NDArray[np.uint32]  # global passage numbers
+    counts: NDArray[np.uint16]
+    lengths: NDArray[np.uint32]  # words per passage
+    norm: NDArray[np.float32]  # BM25's length normalization of each passage
+
+    @property
+    def nbytes(self) -> int:
+        arrays = (self.bases, self.starts, self.terms, self.entries, self.sizes, self.owners)
+        rest = (self.ordinals, self.counts, self.lengths, self.norm)
+        return sum(int(a.nbytes) for a in (*arrays, *rest))
+
+    def part(self, file_id: str) -> KeywordIndex:
+        """The file's own index, as `build` made it."""
+        import numpy as np
+
+        at = self.file_ids.index(file_id)
+        mine = np.flatnonzero(self.owners == at)  # its terms, still sorted
+        first, last = int(self.starts[at]), int(self.starts[at + 1])
+        base, end = int(self.bases[at]), int(self.bases[at + 1])
+        return KeywordIndex(
+            terms=self.terms[mine],
+            offsets=np.append(self.entries[mine] - first, last - first).astype(np.uint32),
+            ordinals=(self.ordinals[first:last] - base).astype(np.uint32),
+            counts=self.counts[first:last].copy(),
+            lengths=self.lengths[base:end].copy(),
+        )
+
+    def best(self, words: Sequence[Sequence[int]], limit: int) -> list[Hit]:
+        """The `limit` passages scoring highest by Okapi BM25, best first. `words` holds each
+        distinct query word's hashes (one per owner of these files). Passages with none of
+        the words are not returned. Document frequencies count exactly these files."""
+        import numpy as np
+
+        total = int(self.bases[-1])
+        if total == 0 or limit <= 0:
+            return []
+        scores = np.zeros(total, dtype=np.float32)
+        for hashes in words:
+            places, counts = self._postings(hashes)
+            if len(places) == 0:
+                continue
+            idf = np.log1p((total - len(places) + 0.5) / (len(places) + 0.5))
+            tf = counts.astype(np.float32)
+            scores[places] += idf * tf * (K1 + 1) / (tf + self.norm[places])
+        return _top(scores, self.bases, self.file_ids, limit)
+
+    def _postings(self, hashes: Sequence[int]) -> tuple[NDArray[np.uint32], NDArray[np.uint16]]:
+        """Where any of `hashes` occurs, as global passage numbers, with the counts."""
+        import numpy as np
+
+        wanted = np.unique(np.asarray(hashes, dtype=np.int64))
+        low = np.searchsorted(self.terms, wanted, side="left")
+        found = _ranges(low, np.searchsorted(self.terms, wanted, side="right") - low)
+        postings = _ranges(self.entries[found], self.sizes[found])
+        return self.ordinals[postings], self.counts[postings]
+
+
+def combine(parts: Sequence[tuple[str, KeywordIndex]]) -> Combined:
+    """The files' indexes, copied into one."""
     import numpy as np
 
+    indexes = [index for _, index in parts]
+    bases = np.cumsum([0, *(len(i.lengths) for i in indexes)], dtype=np.int64)
+    starts = np.cumsum([0, *(len(i.ordinals) for i in indexes)], dtype=np.int64)
+    terms = _join([i.terms for i in indexes], np.int64)
+    order = np.argsort(terms, kind="stable")
+    entries = _join(
+        [i.offsets[:-1].astype(np.int64) + s for i, s in zip(indexes, starts, strict=False)],
+        np.int64,
+    )
+    sizes = _join([np.diff(i.offsets.astype(np.int64)) for i in indexes], np.int64)
+    owners = np.repeat(np.arange(len(indexes), dtype=np.int32), [len(i.terms) for i in indexes])
+    lengths = _join([i.lengths for i in indexes], np.uint32)
+    mean = max(float(lengths.mean()) if len(lengths) else 0.0, 1.0)
+    return Combined(
+        file_ids=tuple(file_id for file_id, _ in parts),
+        bases=bases,
+        starts=starts,
+        terms=terms[order],
+        entries=entries[order],
+        sizes=sizes[order],
+        owners=owners[order],
+        ordinals=_join(
+            [i.ordinals.astype(np.uint32) + b for i, b in zip(indexes, bases, strict=False)],
+            np.uint32,
+        ),
+        counts=_join([i.counts for i in indexes], np.uint16),
+        lengths=lengths,
+        norm=(K1 * (1 - B + B * lengths.astype(np.float32) / mean)).astype(np.float32),
+    )
+
+
+def best(indexes: Sequence[Searchable], limit: int) -> list[Hit]:
+    """`Combined.best` over files given one by one, each with the query's words hashed under
+    its owner's key (the same words, in the same order, for every file)."""
     if not indexes or limit <= 0:
         return []
-    words = len(indexes[0][2])
-    bases = np.cumsum([0] + [len(index.lengths) for _, index, _ in indexes])
-    total = int(bases[-1])
-    if total == 0:
-        return []
-    lengths = np.concatenate([index.lengths for _, index, _ in indexes]).astype(np.float32)
-    norm = K1 * (1 - B + B * lengths / max(float(lengths.mean()), 1.0))
-    scores = np.zeros(total, dtype=np.float32)
-    for word in range(words):
-        places, counts = _postings(word, indexes, bases)
-        if len(places) == 0:
-            continue
-        idf = np.log1p((total - len(places) + 0.5) / (len(places) + 0.5))
-        tf = counts.astype(np.float32)
-        scores[places] += idf * tf * (K1 + 1) / (tf + norm[places])
-    return _top(scores, bases, [file_id for file_id, _, _ in indexes], limit)
+    words = zip(*(hashes for _, _, hashes in indexes), strict=True)
+    combined = combine([(file_id, index) for file_id, index, _ in indexes])
+    return combined.best([sorted(set(hashes)) for hashes in words], limit)
 
 
-def _postings(
-    word: int, indexes: Sequence[Searchable], bases: NDArray[np.int64]
-) -> tuple[NDArray[np.int64], NDArray[np.uint16]]:
-    """Where the query's `word`-th word occurs across the files, as global passage numbers,
-    with its counts."""
+def _ranges(starts: NDArray[np.int64], sizes: NDArray[np.int64]) -> NDArray[np.int64]:
+    """start, start+1, …, start+size-1 for each (start, size), one after the other."""
     import numpy as np
 
-    places, counts = [], []
-    for (_, index, hashes), base in zip(indexes, bases, strict=False):
-        ordinals, found = index.postings(hashes[word])
-        if len(ordinals):
-            places.append(ordinals.astype(np.int64) + base)
-            counts.append(found)
-    if not places:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint16)
-    return np.concatenate(places), np.concatenate(counts)
+    if len(sizes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(sizes)
+    return np.repeat(starts - ends + sizes, sizes) + np.arange(int(ends[-1]))
+
+
+def _join(arrays: Sequence[NDArray[Any]], dtype: type) -> NDArray[Any]:
+    import numpy as np
+
+    if not arrays:
+        return np.zeros(0, dtype=dtype)
+    return np.concatenate(arrays).astype(dtype, copy=False)
 
 
 def _top(
-    scores: NDArray[np.float32], bases: NDArray[np.int64], file_ids: list[str], limit: int
+    scores: NDArray[np.float32], bases: NDArray[np.int64], file_ids: Sequence[str], limit: int
 ) -> list[Hit]:
     import numpy as np
 

@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from confide.db.tables import File
 from confide.errors import BadRequest
 from confide.providers.base import ProviderError
-from confide.rag.keywords import KeywordIndex, Searchable, best, empty, fuse, loads
+from confide.rag.keywords import Combined, KeywordIndex, combine, empty, fuse, loads
 from confide.rag.remote import EmbedderFailed
-from confide.rag.vectors import KEYWORDS, Hit, Key, nearest, stack_blocks
+from confide.rag.vectors import KEYWORDS, Hit, Key, Stack, stack, stack_blocks
 from confide.security.blind import terms
 from confide.services import embedders, reranking
 from confide.services.context import Context
@@ -110,11 +110,21 @@ async def _rankings(
     """By words (while the question is still being embedded), then by meaning; each in a
     worker thread, so the event loop stays free."""
     embedder, embedding = question
-    indexes = await _keyword_indexes(ctx, ciphers, rows, query)
-    by_words = await asyncio.to_thread(best, indexes, depth)
-    matrices = await _matrices(ctx, ciphers, rows, embedder)
+    words = _blinded(ciphers, query)
+    indexes = await _keywords(ctx, ciphers, rows) if words else None
+    by_words = await asyncio.to_thread(indexes.best, words, depth) if indexes else []
+    stacked = await _vectors(ctx, ciphers, rows, embedder)
     vector = await embedding
-    return [await asyncio.to_thread(_nearest, vector, matrices, depth), by_words]
+    if stacked is None or vector is None:
+        return [[], by_words]
+    return [await asyncio.to_thread(stacked.nearest, vector, depth), by_words]
+
+
+def _blinded(ciphers: dict[str, UserCipher], query: str) -> list[list[int]]:
+    """Each distinct word of the question, blinded with each owner's key (each owner's
+    indexes have their own)."""
+    hashers = [keyword_hasher(cipher) for cipher in ciphers.values()]
+    return [[hasher(word) for hasher in hashers] for word in dict.fromkeys(terms(query))]
 
 
 async def _readable(
@@ -152,69 +162,65 @@ async def _embed_question(embedder: Embedder | None, query: str) -> Vector | Non
     return vector
 
 
-def _nearest(vector: Vector | None, matrices: list[tuple[str, Matrix]], depth: int) -> list[Hit]:
-    return [] if vector is None else nearest(vector, matrices, depth)
-
-
-async def _matrices(
+async def _vectors(
     ctx: Context, ciphers: dict[str, UserCipher], rows: Sequence[File], embedder: Embedder | None
-) -> list[tuple[str, Matrix]]:
-    """Files indexed by another embedder are left out: their vectors do not compare."""
+) -> Stack | None:
+    """The files' vectors as one matrix, cached for the next question about the same files.
+    Files indexed by another embedder are left out: their vectors do not compare."""
     if embedder is None:
-        return []
+        return None
     usable = [row for row in rows if row.embedder == embedder.name]
-    return [
-        (row.id, await _matrix(ctx, ciphers[row.user_id], row, embedder.dimensions))
-        for row in usable
-    ]
-
-
-async def _keyword_indexes(
-    ctx: Context, ciphers: dict[str, UserCipher], rows: Sequence[File], query: str
-) -> list[Searchable]:
-    """The files' keyword indexes, each with the question's words blinded with its owner's
-    key (each owner's index has its own)."""
-    words = list(dict.fromkeys(terms(query)))
-    if not words:
-        return []
-    hashed = {
-        uid: [keyword_hasher(cipher)(word) for word in words] for uid, cipher in ciphers.items()
-    }
-    return [
-        (row.id, await _keywords(ctx, ciphers[row.user_id], row), hashed[row.user_id])
-        for row in rows
-    ]
-
-
-async def _matrix(ctx: Context, cipher: UserCipher, row: File, dimensions: int) -> Matrix:
-    key = Key(row.id, row.updated_at, row.embedder or "")
+    key = Key.of(embedder.name, ((row.id, row.updated_at) for row in usable))
     cached = ctx.vectors.get(key)
     if cached is not None:
-        return cast("Matrix", cached)
+        return cast(Stack, cached)
+    parts = [
+        (row.id, await _matrix(ctx, ciphers[row.user_id], row, embedder.name, embedder.dimensions))
+        for row in usable
+    ]
+    stacked = stack(parts, embedder.dimensions)
+    ctx.vectors.put(key, stacked)
+    return stacked
+
+
+async def _matrix(
+    ctx: Context, cipher: UserCipher, row: File, space: str, dimensions: int
+) -> Matrix:
+    """One file's vectors: from a cached stack that holds them (a question about another
+    set of files), else opened from their sealed blocks."""
+    known = ctx.vectors.find(space, row.id, row.updated_at)
+    if known is not None:
+        return cast("Matrix", known.part(row.id))
     async with ctx.db.read() as session:
         blocks = await files.vector_blocks(session, row.id)
     opened = [
         cipher.open_bytes("chunk_vectors", "vectors", f"{row.id}/{b.block}", b.vectors)
         for b in blocks
     ]
-    matrix = stack_blocks(opened, dimensions)
-    ctx.vectors.put(key, matrix)
-    return matrix
+    return stack_blocks(opened, dimensions)
 
 
-async def _keywords(ctx: Context, cipher: UserCipher, row: File) -> KeywordIndex:
-    key = Key(row.id, row.updated_at, KEYWORDS)
+async def _keywords(ctx: Context, ciphers: dict[str, UserCipher], rows: Sequence[File]) -> Combined:
+    """The files' keyword indexes as one, cached like the vectors."""
+    key = Key.of(KEYWORDS, ((row.id, row.updated_at) for row in rows))
     cached = ctx.vectors.get(key)
     if cached is not None:
-        return cast(KeywordIndex, cached)
+        return cast(Combined, cached)
+    parts = [(row.id, await _keyword_index(ctx, ciphers[row.user_id], row)) for row in rows]
+    combined = combine(parts)
+    ctx.vectors.put(key, combined)
+    return combined
+
+
+async def _keyword_index(ctx: Context, cipher: UserCipher, row: File) -> KeywordIndex:
+    known = ctx.vectors.find(KEYWORDS, row.id, row.updated_at)
+    if known is not None:
+        return cast(KeywordIndex, known.part(row.id))
     async with ctx.db.read() as session:
         sealed = await files.keyword_index(session, row.id)
     if sealed is None:  # indexed before keyword indexes existed: found by meaning only
-        index = empty()
-    else:
-        index = loads(cipher.open_bytes("chunk_keywords", "body", row.id, sealed))
-    ctx.vectors.put(key, index)
-    return index
+        return empty()
+    return loads(cipher.open_bytes("chunk_keywords", "body", row.id, sealed))
 
 
 async def _passages(
