@@ -147,9 +147,8 @@ class Combined:
     bases: NDArray[np.int64]  # each file's first global passage number, then the total
     starts: NDArray[np.int64]  # each file's first posting, then the total
     terms: NDArray[np.int64]  # sorted
-    entries: NDArray[np.int64]  # where the postings of terms[i] start
-    sizes: NDArray[np.int64]  # how many postings terms[i] has
-    owners: NDArray[np.int32]  # the file terms[i] is from
+    entries: NDArray[np.uint32]  # where the postings of terms[i] start
+    sizes: NDArray[np.uint32]  # how many postings terms[i] has
     ordinals: NDArray[np.uint32]  # global passage numbers
     counts: NDArray[np.uint16]
     lengths: NDArray[np.uint32]  # words per passage
@@ -157,7 +156,7 @@ class Combined:
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.bases, self.starts, self.terms, self.entries, self.sizes, self.owners)
+        arrays = (self.bases, self.starts, self.terms, self.entries, self.sizes)
         rest = (self.ordinals, self.counts, self.lengths, self.norm)
         return sum(int(a.nbytes) for a in (*arrays, *rest))
 
@@ -166,8 +165,8 @@ class Combined:
         import numpy as np
 
         at = self.file_ids.index(file_id)
-        mine = np.flatnonzero(self.owners == at)  # its terms, still sorted
         first, last = int(self.starts[at]), int(self.starts[at + 1])
+        mine = np.flatnonzero((self.entries >= first) & (self.entries < last))  # still sorted
         base, end = int(self.bases[at]), int(self.bases[at + 1])
         return KeywordIndex(
             terms=self.terms[mine],
@@ -203,7 +202,7 @@ class Combined:
         wanted = np.unique(np.asarray(hashes, dtype=np.int64))
         low = np.searchsorted(self.terms, wanted, side="left")
         found = _ranges(low, np.searchsorted(self.terms, wanted, side="right") - low)
-        postings = _ranges(self.entries[found], self.sizes[found])
+        postings = _ranges(self.entries[found].astype(np.int64), self.sizes[found].astype(np.int64))
         return self.ordinals[postings], self.counts[postings]
 
 
@@ -218,10 +217,9 @@ def combine(parts: Sequence[tuple[str, KeywordIndex]]) -> Combined:
     order = np.argsort(terms, kind="stable")
     entries = _join(
         [i.offsets[:-1].astype(np.int64) + s for i, s in zip(indexes, starts, strict=False)],
-        np.int64,
+        np.uint32,
     )
-    sizes = _join([np.diff(i.offsets.astype(np.int64)) for i in indexes], np.int64)
-    owners = np.repeat(np.arange(len(indexes), dtype=np.int32), [len(i.terms) for i in indexes])
+    sizes = _join([np.diff(i.offsets.astype(np.int64)) for i in indexes], np.uint32)
     lengths = _join([i.lengths for i in indexes], np.uint32)
     mean = max(float(lengths.mean()) if len(lengths) else 0.0, 1.0)
     return Combined(
@@ -231,7 +229,6 @@ def combine(parts: Sequence[tuple[str, KeywordIndex]]) -> Combined:
         terms=terms[order],
         entries=entries[order],
         sizes=sizes[order],
-        owners=owners[order],
         ordinals=_join(
             [i.ordinals.astype(np.uint32) + b for i, b in zip(indexes, bases, strict=False)],
             np.uint32,

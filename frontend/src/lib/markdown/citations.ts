@@ -41,17 +41,17 @@ function linkText(node: Text, known: ReadonlySet<number>): boolean {
 /** `html` with each `[n]` whose n is in `known` made a citation button (see above). */
 export function linkCitations(html: string, known: ReadonlySet<number>): string {
   if (!known.size || !html.includes('[')) return html;
-  // A template's content is inert: parsing it runs nothing and fetches nothing.
-  const template = document.createElement('template');
-  template.innerHTML = html;
-  const walker = document.createTreeWalker(template.content, NodeFilter.SHOW_TEXT);
+  // A parsed document without a window is inert: parsing runs nothing and fetches nothing.
+  // (`<body>` first, so nothing at the start is taken for the document's head.)
+  const body = new DOMParser().parseFromString(`<body>${html}`, 'text/html').body;
+  const walker = body.ownerDocument.createTreeWalker(body, NodeFilter.SHOW_TEXT);
   const texts: Text[] = [];
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (!node.parentElement?.closest(SKIP)) texts.push(node as Text);
   }
   let changed = false;
   for (const node of texts) changed = linkText(node, known) || changed;
-  return changed ? template.innerHTML : html;
+  return changed ? body.innerHTML : html;
 }
 
 /** The source number a click landed on (a citation button's), else null. */
