@@ -146,7 +146,9 @@ class Combined:
     file_ids: tuple[str, ...]
     bases: NDArray[np.int64]  # each file's first global passage number, then the total
     starts: NDArray[np.int64]  # each file's first posting, then the total
+    firsts: NDArray[np.int64]  # each file's first term (in file order), then the total
     terms: NDArray[np.int64]  # sorted
+    places: NDArray[np.uint32]  # where each term, in file order, went in `terms`
     entries: NDArray[np.uint32]  # where the postings of terms[i] start
     sizes: NDArray[np.uint32]  # how many postings terms[i] has
     ordinals: NDArray[np.uint32]  # global passage numbers
@@ -156,9 +158,9 @@ class Combined:
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.bases, self.starts, self.terms, self.entries, self.sizes)
-        rest = (self.ordinals, self.counts, self.lengths, self.norm)
-        return sum(int(a.nbytes) for a in (*arrays, *rest))
+        arrays: tuple[NDArray[Any], ...] = (self.bases, self.starts, self.firsts, self.terms)
+        arrays += (self.places, self.entries, self.sizes, self.ordinals, self.counts)
+        return sum(int(a.nbytes) for a in (*arrays, self.lengths, self.norm))
 
     def part(self, file_id: str) -> KeywordIndex:
         """The file's own index, as `build` made it."""
@@ -166,7 +168,7 @@ class Combined:
 
         at = self.file_ids.index(file_id)
         first, last = int(self.starts[at]), int(self.starts[at + 1])
-        mine = np.flatnonzero((self.entries >= first) & (self.entries < last))  # still sorted
+        mine = self.places[int(self.firsts[at]) : int(self.firsts[at + 1])]  # still sorted
         base, end = int(self.bases[at]), int(self.bases[at + 1])
         return KeywordIndex(
             terms=self.terms[mine],
@@ -215,6 +217,8 @@ def combine(parts: Sequence[tuple[str, KeywordIndex]]) -> Combined:
     starts = np.cumsum([0, *(len(i.ordinals) for i in indexes)], dtype=np.int64)
     terms = _join([i.terms for i in indexes], np.int64)
     order = np.argsort(terms, kind="stable")
+    places = np.empty(len(order), dtype=np.uint32)
+    places[order] = np.arange(len(order), dtype=np.uint32)
     entries = _join(
         [i.offsets[:-1].astype(np.int64) + s for i, s in zip(indexes, starts, strict=False)],
         np.uint32,
@@ -226,7 +230,9 @@ def combine(parts: Sequence[tuple[str, KeywordIndex]]) -> Combined:
         file_ids=tuple(file_id for file_id, _ in parts),
         bases=bases,
         starts=starts,
+        firsts=np.cumsum([0, *(len(i.terms) for i in indexes)], dtype=np.int64),
         terms=terms[order],
+        places=places,
         entries=entries[order],
         sizes=sizes[order],
         ordinals=_join(
