@@ -1,4 +1,4 @@
-"""The migrations build exactly the tables in `db/tables.py`, and `/readyz` watches them."""
+"""The migrations build exactly the tables in `db/tables/`, and `/readyz` watches them."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 A restart on a current schema costs one query: Alembic (and Mako behind it) is imported only
 when a migration actually has to run, which keeps start-up fast and idle memory small.
 A brand-new SQLite database (the first `make run`) skips Alembic too: the tables are created
-straight from `db/tables.py` and stamped with HEAD; a test checks that this builds the same
+straight from `db/tables/` and stamped with HEAD; a test checks that this builds the same
 schema as running every migration. On PostgreSQL an advisory lock makes replicas that start
 together migrate one at a time, always through Alembic.
 """
