@@ -35,7 +35,7 @@ from playwright.sync_api import (
 
 from confide.api import home
 from tests.conftest import PASSWORD
-from tests.e2e.fake_model import ModelThread, ScriptedModel
+from tests.e2e.fake_model import ScriptedModel, running
 
 CHROMIUM = Path(os.environ.get("CONFIDE_TEST_CHROMIUM", "/usr/bin/chromium"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,10 +135,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def fake_model(e2e_ready: None) -> Iterator[ScriptedModel]:
-    runner = ModelThread()
-    model = runner.start()
-    yield model
-    runner.stop()
+    yield from running(ScriptedModel)
 
 
 @pytest.fixture(scope="module")

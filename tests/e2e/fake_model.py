@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import threading
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, ClassVar
 
@@ -96,10 +97,28 @@ class ScriptedModel(FakeOpenAI):
         return Reply(chunks=["Answer ", str(next(self._counter)), ": hello there."], delay=0.05)
 
 
-class ModelThread:
-    """Runs a ScriptedModel on its own event loop in a daemon thread."""
+class CitingModel(ScriptedModel):
+    """Answers `answer` when the request carries numbered sources (retrieved passages or web
+    pages); otherwise as ScriptedModel."""
 
-    def __init__(self) -> None:
+    def __init__(self, answer: list[str]) -> None:
+        super().__init__()
+        self.answer = answer
+
+    def choose(self, payload: dict[str, Any]) -> Reply:
+        messages = payload.get("messages", [])
+        system = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
+        if '<source n="1"' in system:
+            return Reply(chunks=self.answer, delay=0.02)
+        return super().choose(payload)
+
+
+class ModelThread:
+    """Runs a ScriptedModel (or the one `make` builds) on its own event loop in a daemon
+    thread."""
+
+    def __init__(self, make: Callable[[], ScriptedModel] = ScriptedModel) -> None:
+        self.make = make
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.model: ScriptedModel | None = None
@@ -110,7 +129,7 @@ class ModelThread:
         return self.model
 
     async def _start(self) -> ScriptedModel:
-        model = ScriptedModel()
+        model = self.make()
         await model.start()
         return model
 
@@ -120,3 +139,11 @@ class ModelThread:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()
+
+
+def running(make: Callable[[], ScriptedModel]) -> Iterator[ScriptedModel]:
+    """A model from `make`, running until the generator is closed (for module fixtures)."""
+    runner = ModelThread(make)
+    model = runner.start()
+    yield model
+    runner.stop()

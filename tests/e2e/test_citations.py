@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, FilePayload, Locator, Page, expect
 
 from tests.e2e.conftest import ADMIN, PHONE, Server, Tab, open_tab, screenshot
-from tests.e2e.fake_model import ModelThread, ScriptedModel
+from tests.e2e.fake_model import CitingModel, ScriptedModel, running
 from tests.e2e.steps import DONE_REPLY, pick_fake_model, sign_in_as
-from tests.fakes.server import Reply
 from tests.rag.samples import pdf_with_text
 
 pytestmark = pytest.mark.slow
@@ -37,30 +35,9 @@ QUESTION = "How much did revenue grow last quarter?"
 ANSWER = ["Revenue grew by ", "twelve percent [1]. ", "Note [9] and `a[1]` stay as text."]
 
 
-class CitingModel(ScriptedModel):
-    """Cites passage 1 when the request carries numbered sources; otherwise the usual."""
-
-    def choose(self, payload: dict[str, Any]) -> Reply:
-        messages = payload.get("messages", [])
-        system = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
-        if '<source n="1"' in system:
-            return Reply(chunks=ANSWER, delay=0.02)
-        return super().choose(payload)
-
-
-class CitingThread(ModelThread):
-    async def _start(self) -> ScriptedModel:
-        model = CitingModel()
-        await model.start()
-        return model
-
-
 @pytest.fixture(scope="module")
 def fake_model(e2e_ready: None) -> Iterator[ScriptedModel]:
-    runner = CitingThread()
-    model = runner.start()
-    yield model
-    runner.stop()
+    yield from running(lambda: CitingModel(ANSWER))
 
 
 def payload(name: str, mime: str, data: bytes) -> FilePayload:

@@ -24,7 +24,7 @@ from aiohttp import web
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e.conftest import ADMIN, DESKTOP, FAKE_MODEL, PHONE, Server, open_tab, screenshot
-from tests.e2e.fake_model import ModelThread, ScriptedModel
+from tests.e2e.fake_model import ScriptedModel, running
 from tests.e2e.steps import ADMIN_LOGIN, make_member, sign_in_as
 
 pytestmark = pytest.mark.slow
@@ -62,19 +62,9 @@ class EmbeddingModel(ScriptedModel):
         return await super().rerank(request)
 
 
-class EmbeddingThread(ModelThread):
-    async def _start(self) -> ScriptedModel:
-        model = EmbeddingModel()
-        await model.start()
-        return model
-
-
 @pytest.fixture(scope="module")
 def fake_model(e2e_ready: None) -> Iterator[ScriptedModel]:
-    runner = EmbeddingThread()
-    model = runner.start()
-    yield model
-    runner.stop()
+    yield from running(EmbeddingModel)
 
 
 def _upload_ready(api: httpx.Client, name: str, mime: str, data: bytes) -> str:

@@ -13,16 +13,14 @@ import asyncio
 import re
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from aiohttp import web
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e.conftest import ADMIN, PHONE, Server, Tab, open_tab, screenshot
-from tests.e2e.fake_model import ModelThread, ScriptedModel
+from tests.e2e.fake_model import CitingModel, ScriptedModel, running
 from tests.e2e.steps import DONE_REPLY, pick_fake_model, sign_in_as
-from tests.fakes.server import Reply
 
 pytestmark = pytest.mark.slow
 expect.set_options(timeout=20_000)
@@ -38,24 +36,6 @@ ARTICLE = f"""<!doctype html>
 READING_SECONDS = 1.5
 QUESTION = "Which vegetables stand the frost best?"
 ANSWER = ["Kale and leeks ", "stand the frost best [1]."]
-
-
-class CitingModel(ScriptedModel):
-    """Cites passage 1 when the request carries numbered sources; otherwise the usual."""
-
-    def choose(self, payload: dict[str, Any]) -> Reply:
-        messages = payload.get("messages", [])
-        system = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "system")
-        if '<source n="1"' in system:
-            return Reply(chunks=ANSWER, delay=0.02)
-        return super().choose(payload)
-
-
-class CitingThread(ModelThread):
-    async def _start(self) -> ScriptedModel:
-        model = CitingModel()
-        await model.start()
-        return model
 
 
 class Site:
@@ -111,10 +91,7 @@ def site(e2e_ready: None) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def fake_model(e2e_ready: None) -> Iterator[ScriptedModel]:
-    runner = CitingThread()
-    model = runner.start()
-    yield model
-    runner.stop()
+    yield from running(lambda: CitingModel(ANSWER))
 
 
 @pytest.fixture(scope="module")
