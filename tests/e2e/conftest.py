@@ -35,7 +35,7 @@ from playwright.sync_api import (
 
 from confide.api import home
 from tests.conftest import PASSWORD
-from tests.e2e.fake_model import ScriptedModel, running
+from tests.e2e.fake_model import ScriptedModel, serve_model
 
 CHROMIUM = Path(os.environ.get("CONFIDE_TEST_CHROMIUM", "/usr/bin/chromium"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -135,18 +135,27 @@ class Server:
 
 @pytest.fixture(scope="module")
 def fake_model(e2e_ready: None) -> Iterator[ScriptedModel]:
-    yield from running(ScriptedModel)
+    yield from serve_model(ScriptedModel)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, fake_model: ScriptedModel) -> Iterator[Server]:
     """An instance with an admin and the fake model server as a connection."""
-    running = Server(tmp_path_factory.mktemp("e2e") / "data")
+    yield from admin_server(tmp_path_factory.mktemp("e2e") / "data", fake_model)
+
+
+def admin_server(
+    data_dir: Path, model: ScriptedModel, settings: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """A started instance (with these CONFIDE_* settings) that has an admin and `model` as a
+    connection, stopped when the generator is closed."""
+    running = Server(data_dir)
+    running.settings.update(settings or {})
     try:
         running.start()
         with running.api() as api:
             api.post("/api/auth/signup", json=ADMIN).raise_for_status()
-            connection = {"kind": "openai", "name": "Fake", "base_url": fake_model.base_url}
+            connection = {"kind": "openai", "name": "Fake", "base_url": model.base_url}
             api.post("/api/connections", json=connection).raise_for_status()
         yield running
     finally:

@@ -141,7 +141,7 @@ class ModelThread:
         self.loop.close()
 
 
-def running(make: Callable[[], ScriptedModel]) -> Iterator[ScriptedModel]:
+def serve_model(make: Callable[[], ScriptedModel]) -> Iterator[ScriptedModel]:
     """A model from `make`, running until the generator is closed (for module fixtures)."""
     runner = ModelThread(make)
     model = runner.start()

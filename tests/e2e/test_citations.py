@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, FilePayload, Locator, Page, expect
 
 from tests.e2e.conftest import ADMIN, PHONE, Server, Tab, open_tab, screenshot
-from tests.e2e.fake_model import CitingModel, ScriptedModel, running
+from tests.e2e.fake_model import CitingModel, ScriptedModel, serve_model
 from tests.e2e.steps import DONE_REPLY, pick_fake_model, sign_in_as
 from tests.rag.samples import pdf_with_text
 
@@ -37,7 +37,7 @@ ANSWER = ["Revenue grew by ", "twelve percent [1]. ", "Note [9] and `a[1]` stay 
 
 @pytest.fixture(scope="module")
 def fake_model(e2e_ready: None) -> Iterator[ScriptedModel]:
-    yield from running(lambda: CitingModel(ANSWER))
+    yield from serve_model(lambda: CitingModel(ANSWER))
 
 
 def payload(name: str, mime: str, data: bytes) -> FilePayload:

@@ -24,7 +24,7 @@ from aiohttp import web
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.e2e.conftest import ADMIN, DESKTOP, FAKE_MODEL, PHONE, Server, open_tab, screenshot
-from tests.e2e.fake_model import ScriptedModel, running
+from tests.e2e.fake_model import ScriptedModel, serve_model
 from tests.e2e.steps import ADMIN_LOGIN, make_member, sign_in_as
 
 pytestmark = pytest.mark.slow
@@ -64,7 +64,7 @@ class EmbeddingModel(ScriptedModel):
 
 @pytest.fixture(scope="module")
 def fake_model(e2e_ready: None) -> Iterator[ScriptedModel]:
-    yield from running(EmbeddingModel)
+    yield from serve_model(EmbeddingModel)
 
 
 def _upload_ready(api: httpx.Client, name: str, mime: str, data: bytes) -> str:

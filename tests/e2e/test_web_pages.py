@@ -18,8 +18,8 @@ import pytest
 from aiohttp import web
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.e2e.conftest import ADMIN, PHONE, Server, Tab, open_tab, screenshot
-from tests.e2e.fake_model import CitingModel, ScriptedModel, running
+from tests.e2e.conftest import ADMIN, PHONE, Server, Tab, admin_server, open_tab, screenshot
+from tests.e2e.fake_model import CitingModel, ScriptedModel, serve_model
 from tests.e2e.steps import DONE_REPLY, pick_fake_model, sign_in_as
 
 pytestmark = pytest.mark.slow
@@ -91,7 +91,7 @@ def site(e2e_ready: None) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def fake_model(e2e_ready: None) -> Iterator[ScriptedModel]:
-    yield from running(lambda: CitingModel(ANSWER))
+    yield from serve_model(lambda: CitingModel(ANSWER))
 
 
 @pytest.fixture(scope="module")
@@ -99,17 +99,8 @@ def server(
     tmp_path_factory: pytest.TempPathFactory, fake_model: ScriptedModel, site: Site
 ) -> Iterator[Server]:
     """An instance that may read pages from the local site, with an admin and the model."""
-    running = Server(tmp_path_factory.mktemp("e2e") / "data")
-    running.settings["CONFIDE_WEB_PAGES_ALLOW"] = f"127.0.0.1:{site.port}"
-    try:
-        running.start()
-        with running.api() as api:
-            api.post("/api/auth/signup", json=ADMIN).raise_for_status()
-            connection = {"kind": "openai", "name": "Fake", "base_url": fake_model.base_url}
-            api.post("/api/connections", json=connection).raise_for_status()
-        yield running
-    finally:
-        running.stop()
+    allow = {"CONFIDE_WEB_PAGES_ALLOW": f"127.0.0.1:{site.port}"}
+    yield from admin_server(tmp_path_factory.mktemp("e2e") / "data", fake_model, allow)
 
 
 def chips(page: Page) -> Locator:
