@@ -247,7 +247,14 @@ async def test_a_reader_sees_it_but_cannot_change_it(
     shared = await share(user, kid, {"user_id": uid(other), "permission": "read"})
     assert shared.status_code == 200, shared.text
     assert shared.json() == {
-        "grants": [{"user_id": uid(other), "group_id": None, "permission": "read"}]
+        "grants": [
+            {
+                "user_id": uid(other),
+                "group_id": None,
+                "email": "other@example.com",
+                "permission": "read",
+            }
+        ]
     }
     got = (await other.get(f"/api/knowledge/{kid}")).json()
     assert (got["name"], got["description"], got["permission"]) == (NAME, DESCRIPTION, "read")
@@ -309,7 +316,9 @@ async def test_sharing_with_a_group_follows_its_membership(
         gid = await group_with(admin, "Team", user, member)
         kid = (await make(user))["id"]
         shared = await share(user, kid, {"group_id": gid, "permission": "read"})
-        assert shared.json()["grants"] == [{"user_id": None, "group_id": gid, "permission": "read"}]
+        assert shared.json()["grants"] == [
+            {"user_id": None, "group_id": gid, "email": None, "permission": "read"}
+        ]
         assert (await member.get(f"/api/knowledge/{kid}")).json()["permission"] == "read"
         assert (await other.get(f"/api/knowledge/{kid}")).status_code == 404
         left = await admin.delete(f"/api/groups/{gid}/members/{uid(member)}")
@@ -386,12 +395,23 @@ async def test_who_may_be_granted(
     [
         {"permission": "read"},
         {"user_id": "u", "group_id": "g", "permission": "read"},
+        {"user_id": "u", "email": "a@example.com", "permission": "read"},
+        {"email": "a@example.com" + "x" * 320, "permission": "read"},
         {"user_id": "u", "permission": "admin"},
         {"user_id": "u"},
         {"user_id": "u", "permission": "read", "extra": 1},
         {"user_id": "x" * 65, "permission": "read"},
     ],
-    ids=["no grantee", "both", "bad permission", "no permission", "unknown field", "long id"],
+    ids=[
+        "no grantee",
+        "both",
+        "id and address",
+        "long address",
+        "bad permission",
+        "no permission",
+        "unknown field",
+        "long id",
+    ],
 )
 async def test_bad_grants(user: httpx.AsyncClient, grant: dict[str, Any]) -> None:
     kid = (await make(user))["id"]

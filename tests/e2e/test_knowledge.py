@@ -1,11 +1,12 @@
 """Settings > Knowledge in a real browser: create a knowledge base (the server's refusal shown
 under its field), add one of my ready files from the searchable picker, rename it, share it
-with a group, see it as a member of that group (read-only), and delete it (its files are
-kept). Also Admin > instance settings' embedding model: the built-in one offered, a model
-that cannot make embeddings refused with the server's reason, inline, and one that can
-accepted, with the files being re-embedded counted; and its reranking model, "None" first,
-one that cannot rerank refused inline, one that can kept. With screenshots, light and dark,
-desktop and phone.
+with a group and with a person by address (a mistyped address and one no account uses
+refused, by the screen and by the server), see it as a member of that group (read-only), and
+delete it (its files are kept). Also Admin > instance settings' embedding model: the built-in
+one offered, a model that cannot make embeddings refused with the server's reason, inline, and
+one that can accepted, with the files being re-embedded counted; and its reranking model,
+"None" first, one that cannot rerank refused inline, one that can kept. With screenshots,
+light and dark, desktop and phone.
 
 A module of its own: its fake model server makes embeddings and reranks with `fake-small`
 (embeddings slowly, so the re-embedding can be watched) and refuses both with `fake-large`, a
@@ -190,14 +191,42 @@ def _share_with_the_group(page: Page) -> None:
     expect(dialog.get_by_text("Not shared: only you can see it.")).to_be_visible()
     expect(dialog.get_by_label("Group", exact=True)).to_have_value(re.compile(".+"))
     expect(dialog.get_by_role("button", name="Save")).to_be_disabled()
-    dialog.get_by_role("button", name="Add", exact=True).click()
+    dialog.get_by_role("button", name="Add the group").click()
     shared = dialog.get_by_role("list", name="Shared with")
     expect(shared).to_contain_text("Marsh team")
     expect(shared.get_by_label("Permission for Marsh team")).to_have_value("read")
+    _share_with_people(dialog)
     screenshot(page, "knowledge-share-desktop-light")
     dialog.get_by_role("button", name="Save").click()
     expect(dialog).to_be_hidden()
-    expect(page.get_by_text("Shared with 1 group or person")).to_be_visible()
+    expect(page.get_by_text("Shared with 2 groups or people")).to_be_visible()
+    page.get_by_role("button", name="Share").click()
+    expect(shared.get_by_label(f"Permission for {GRACE[0]}")).to_have_value("read")
+    dialog.get_by_role("button", name="Cancel").click()
+
+
+def _share_with_people(dialog: Locator) -> None:
+    """A person by address: checked as typed, then by the server (which names an address no
+    account uses); nothing is saved until every address is good."""
+    address = dialog.get_by_label("Their email address")
+    address.fill("grace at the marsh")
+    dialog.get_by_role("button", name="Add the person").click()
+    expect(dialog.get_by_text("grace at the marsh is not an email address.")).to_be_visible()
+    expect(address).to_have_attribute("aria-invalid", "true")
+    address.fill("nobody@example.com")
+    address.press("Enter")
+    shared = dialog.get_by_role("list", name="Shared with")
+    expect(shared).to_contain_text("nobody@example.com")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.get_by_role("alert")).to_have_text(
+        "No approved, active account uses the address nobody@example.com."
+    )
+    screenshot(dialog.page, "knowledge-share-refused-desktop-light")
+    dialog.get_by_role("button", name="Stop sharing with nobody@example.com").click()
+    expect(dialog.get_by_role("alert")).to_have_count(0)
+    address.fill(GRACE[0].upper())
+    dialog.get_by_role("button", name="Add the person").click()
+    expect(shared.get_by_label(f"Permission for {GRACE[0]}")).to_have_value("read")
 
 
 def _read_only_for_the_group(browser: Browser, server: Server, grace: dict[str, str]) -> None:

@@ -448,6 +448,11 @@ TABLE: dict[tuple[str, str], Route] = {
             KNOWLEDGE_A + "/grants",
             {"grants": [{"user_id": "{b_user}", "permission": "write"}]},
         ),
+        Attack(
+            "share A's base with B by address",
+            KNOWLEDGE_A + "/grants",
+            {"grants": [{"email": "bob@example.com", "permission": "write"}]},
+        ),
         Attack("unshare A's base", KNOWLEDGE_A + "/grants", {"grants": []}),
         Attack(
             "B's base to A's group",

@@ -56,14 +56,17 @@ class FileRef(StrictModel):
 
 
 class GrantIn(StrictModel):
-    user_id: Id | None = Field(default=None, description="An approved user (or a group_id).")
-    group_id: Id | None = Field(default=None, description="A group you are in (or a user_id).")
+    user_id: Id | None = Field(default=None, description="An approved user's id.")
+    group_id: Id | None = Field(default=None, description="A group you are in.")
+    email: str | None = Field(
+        default=None, max_length=320, description="An approved user's address (instead of an id)."
+    )
     permission: Permission = Field(description="`write` may also rename and add files.")
 
     @model_validator(mode="after")
     def _one_grantee(self) -> Self:
-        if (self.user_id is None) == (self.group_id is None):
-            raise ValueError("Each grant names either a user_id or a group_id, not both.")
+        if sum(who is not None for who in (self.user_id, self.group_id, self.email)) != 1:
+            raise ValueError("Each grant names one user_id, group_id or email, and only one.")
         return self
 
 
@@ -76,6 +79,7 @@ class GrantsIn(StrictModel):
 class GrantPublic(PublicModel):
     user_id: str | None
     group_id: str | None
+    email: str | None = Field(description="A user grantee's address (null for a group).")
     permission: str
 
 
@@ -164,9 +168,10 @@ async def remove_knowledge_file(
 async def set_knowledge_grants(
     knowledge_id: IdPath, body: GrantsIn, principal: Member, ctx: Ctx
 ) -> GrantsPublic:
-    """Owner only: who else may use it. Users must be approved accounts; groups, ones you
-    are in (admins: any group). Unknown ids answer 400."""
-    wanted = [Grantee(g.user_id, g.group_id, g.permission) for g in body.grants]
+    """Owner only: who else may use it. Users must be approved accounts, named by id or by
+    address; groups, ones you are in (admins: any group). Unknown ids and addresses answer
+    400; more than 100 addresses looked up in an hour, 429."""
+    wanted = [Grantee(g.user_id, g.group_id, g.permission, g.email) for g in body.grants]
     granted = await knowledge.set_grants(principal, ctx, knowledge_id, wanted)
     return GrantsPublic(grants=[GrantPublic.model_validate(g) for g in granted])
 

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.tables import File, KnowledgeBase, KnowledgeFile
-from confide.errors import BadRequest, Forbidden, NotFound
-from confide.services.accounts import FORBIDDEN_NAME_CHARS
+from confide.errors import BadRequest, Forbidden, NotFound, RateLimited
+from confide.services.accounts import FORBIDDEN_NAME_CHARS, normalize_email
 from confide.services.audit import record
 from confide.services.context import Context
 from confide.store import files, knowledge
@@ -33,6 +33,7 @@ from confide.store.knowledge import DESCRIPTION, NAME, OWNER, READ, WRITE
 from confide.store.knowledge import Grantee as Grantee  # in this module's answers
 
 MAX_NAME, MAX_DESCRIPTION, MAX_FILES, MAX_GRANTS = 200, 2_000, 1_000, 100
+ADDRESSES_PER_HOUR = 100  # people one owner may look up by address to share with
 NOT_FOUND = "Knowledge base not found."
 READ_ONLY = "You can only read this knowledge base."
 OWNER_DELETES = "Only the owner can delete this knowledge base."
@@ -263,13 +264,16 @@ async def set_grants(
     principal: Principal, ctx: Context, knowledge_id: str, wanted: Sequence[Grantee]
 ) -> list[Grantee]:
     """Owner only: replace who else may use the base. Users must be approved, active
-    accounts; groups, ones the owner is in (any group, for admins). Ids already granted are
-    kept as they are even if that no longer holds (a grant is only ever narrowed here)."""
+    accounts, named by id or by address (`email`); groups, ones the owner is in (any group,
+    for admins). Ids already granted are kept as they are even if that no longer holds (a
+    grant is only ever narrowed here)."""
     _check_shape(wanted)
     async with ctx.db.write() as session:
         row, _ = await _access(
             session, principal, knowledge_id, OWNER, lock=True, refusal=OWNER_SHARES
         )
+        wanted = await _by_address(session, principal, ctx, wanted)
+        _check_shape(wanted)  # one person named both by id and by address
         current = await knowledge.grants_of(session, row.id)
         await _check_grantees(session, principal, row, wanted, current)
         await knowledge.set_grants(session, row.id, wanted)
@@ -315,8 +319,8 @@ def _check_shape(wanted: Sequence[Grantee]) -> None:
         raise BadRequest(f"A knowledge base can be shared with at most {MAX_GRANTS} grantees.")
     seen: set[str] = set()
     for grant in wanted:
-        if (grant.user_id is None) == (grant.group_id is None):
-            raise BadRequest("Each grant names either a user_id or a group_id, not both.")
+        if sum(who is not None for who in (grant.user_id, grant.group_id, grant.email)) != 1:
+            raise BadRequest("Each grant names one user_id, group_id or email, and only one.")
         if grant.permission not in (READ, WRITE):
             raise BadRequest("A grant's permission is 'read' or 'write'.")
         key = _grant_key(grant)
@@ -348,8 +352,48 @@ async def _check_grantees(
         )
 
 
+async def _by_address(
+    session: AsyncSession, principal: Principal, ctx: Context, wanted: Sequence[Grantee]
+) -> list[Grantee]:
+    """The grants, those naming a person by address turned into ones naming their account.
+    An address with no approved, active account is refused by name. Lookups are counted per
+    owner (ADDRESSES_PER_HOUR), so sharing cannot be used to try out addresses by the
+    thousand; a member still learns whether an address they type has an account."""
+    asked = {grant.email: _address(grant.email) for grant in wanted if grant.email is not None}
+    if not asked:
+        return list(wanted)
+    for _ in asked:
+        decision = ctx.limiter.hit(f"share-address:{principal.uid}", ADDRESSES_PER_HOUR, 3600)
+        if not decision.allowed:
+            raise RateLimited(
+                "You have looked up too many addresses for now. Try again later.",
+                decision.retry_after,
+            )
+    found = await knowledge.active_users_by_email(session, list(asked.values()))
+    missing = [typed for typed, address in asked.items() if address not in found]
+    if missing:
+        raise BadRequest(f"No approved, active account uses the address {missing[0]}.")
+    return [
+        replace(grant, user_id=found[asked[grant.email]], email=None)
+        if grant.email is not None
+        else grant
+        for grant in wanted
+    ]
+
+
+def _address(typed: str) -> str:
+    try:
+        return normalize_email(typed)
+    except ValueError as exc:
+        raise BadRequest(f"{typed[:320]!r} cannot be shared with: {exc}") from None
+
+
 def _grant_key(grant: Grantee) -> str:
-    return f"user:{grant.user_id}" if grant.user_id else f"group:{grant.group_id}"
+    if grant.user_id is not None:
+        return f"user:{grant.user_id}"
+    if grant.group_id is not None:
+        return f"group:{grant.group_id}"
+    return f"email:{(grant.email or '').strip().lower()}"
 
 
 def _grant_detail(grant: Grantee) -> dict[str, str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.ids import new_id
@@ -26,11 +26,14 @@ TABLE, NAME, DESCRIPTION = "knowledge_bases", "name", "description"
 
 @dataclass(frozen=True)
 class Grantee:
-    """One grant: a user or a group (exactly one), and what they may do."""
+    """One grant: a user or a group (exactly one), and what they may do. `email`: a user
+    grantee's address, as the owner is shown it; in a request, whom to share with instead of
+    a user_id (services/knowledge.py resolves it)."""
 
     user_id: str | None
     group_id: str | None
     permission: str
+    email: str | None = None
 
 
 def _granted_to(principal: Principal) -> ColumnElement[bool]:
@@ -179,9 +182,14 @@ async def remove_file(session: AsyncSession, knowledge_id: str, file_id: str) ->
 
 
 async def grants_of(session: AsyncSession, knowledge_id: str) -> list[Grantee]:
-    query = select(KnowledgeGrant).where(KnowledgeGrant.knowledge_id == knowledge_id)
-    rows = (await session.scalars(query.order_by(KnowledgeGrant.id))).all()
-    return [Grantee(r.user_id, r.group_id, r.permission) for r in rows]
+    """The base's grants, with each user grantee's address."""
+    query = (
+        select(KnowledgeGrant, User.email)
+        .outerjoin(User, User.id == KnowledgeGrant.user_id)
+        .where(KnowledgeGrant.knowledge_id == knowledge_id)
+    )
+    rows = (await session.execute(query.order_by(KnowledgeGrant.id))).all()
+    return [Grantee(g.user_id, g.group_id, g.permission, email) for g, email in rows]
 
 
 async def set_grants(session: AsyncSession, knowledge_id: str, wanted: Sequence[Grantee]) -> None:
@@ -200,16 +208,26 @@ async def set_grants(session: AsyncSession, knowledge_id: str, wanted: Sequence[
     await session.flush()
 
 
+def _active() -> ColumnElement[bool]:
+    """Approved accounts that are not disabled: the only users a base is shared with."""
+    return and_(User.role.in_([Role.user.value, Role.admin.value]), User.disabled.is_(False))
+
+
 async def active_users(session: AsyncSession, wanted: Sequence[str]) -> set[str]:
     """Which of `wanted` are approved accounts that are not disabled."""
     if not wanted:
         return set()
-    query = select(User.id).where(
-        User.id.in_(wanted),
-        User.role.in_([Role.user.value, Role.admin.value]),
-        User.disabled.is_(False),
-    )
+    query = select(User.id).where(User.id.in_(wanted), _active())
     return set((await session.scalars(query)).all())
+
+
+async def active_users_by_email(session: AsyncSession, emails: Sequence[str]) -> dict[str, str]:
+    """The ids of the approved, active accounts among `emails` (canonical, lower-case), by
+    address."""
+    if not emails:
+        return {}
+    query = select(User.email, User.id).where(User.email.in_(emails), _active())
+    return {email: uid for email, uid in (await session.execute(query)).all()}
 
 
 async def shareable_groups(

@@ -34,9 +34,12 @@ export interface KnowledgeFile {
 }
 
 /** Who else may use a knowledge base: a user or a group, to read or also to write. */
+/** Who else may use a base: a person (`user_id`, with their `email`) or a group. A person
+ * not saved yet has only an `email`: the server looks the account up. */
 export interface Grant {
   user_id: string | null;
   group_id: string | null;
+  email: string | null;
   permission: GrantPermission;
 }
 
@@ -75,9 +78,10 @@ export function removeKnowledgeFile(id: string, fileId: string): Promise<void> {
 
 /** Owner only: replaces every grant ([] shares with nobody). */
 export async function setKnowledgeGrants(id: string, grants: Grant[]): Promise<Grant[]> {
-  const body = grants.map((grant) =>
-    grant.group_id ? { group_id: grant.group_id, permission: grant.permission } : { user_id: grant.user_id, permission: grant.permission },
-  );
+  const body = grants.map(({ user_id, group_id, email, permission }) => {
+    if (group_id) return { group_id, permission };
+    return user_id ? { user_id, permission } : { email, permission };
+  });
   const answer = await api.put<{ grants: Grant[] }>(`${knowledgePath(id)}/grants`, { grants: body });
   return answer.grants;
 }

@@ -4,6 +4,7 @@ import type { FilePublic } from '../api/files';
 import type { Grant } from '../api/knowledge';
 import {
   addableFiles,
+  addressProblem,
   canEdit,
   canRemoveFile,
   checkForm,
@@ -17,6 +18,7 @@ import {
   unsharedGroups,
   withGroup,
   withPermission,
+  withPerson,
   withoutGrant,
 } from './rules';
 
@@ -34,8 +36,14 @@ const file = (id: string, name: string, status: FilePublic['status'] = 'ready'):
   updated_at: '2025-01-01T00:00:00Z',
 });
 
-const group = (id: string, permission: Grant['permission'] = 'read'): Grant => ({ user_id: null, group_id: id, permission });
-const user = (id: string, permission: Grant['permission'] = 'read'): Grant => ({ user_id: id, group_id: null, permission });
+const group = (id: string, permission: Grant['permission'] = 'read'): Grant => ({ user_id: null, group_id: id, email: null, permission });
+const user = (id: string, permission: Grant['permission'] = 'read', email: string | null = null): Grant => ({
+  user_id: id,
+  group_id: null,
+  email,
+  permission,
+});
+const person = (email: string, permission: Grant['permission'] = 'read'): Grant => ({ user_id: null, group_id: null, email, permission });
 
 describe('permissions', () => {
   it('lets the owner and writers edit, only the owner share and delete', () => {
@@ -100,6 +108,22 @@ describe('grant editing', () => {
     expect(grantsChanged(saved, [group('g1', 'write'), group('g2', 'write')])).toBe(true);
     expect(grantsChanged(saved, [group('g1')])).toBe(true);
     expect(grantsChanged([], [])).toBe(false);
+  });
+
+  it('adds a person by address once, whether saved already or not', () => {
+    const saved = [user('u1', 'read', 'ann@example.com')];
+    const added = withPerson(saved, ' Bob@Example.com ', 'read');
+    expect(added).toEqual([...saved, person('bob@example.com')]);
+    expect(grantKey(added[1]!)).toBe('email:bob@example.com');
+    expect(withPerson(added, 'BOB@example.com', 'write')).toEqual([...saved, person('bob@example.com', 'write')]);
+    expect(withPerson(added, 'ann@EXAMPLE.com', 'write')).toEqual([user('u1', 'write', 'ann@example.com'), person('bob@example.com')]);
+  });
+
+  it('checks that an address looks like one before asking the server', () => {
+    expect(addressProblem('ann@example.com')).toBe('');
+    expect(addressProblem('   ')).toBe('Type the address of the person to share with.');
+    expect(addressProblem('ann example.com')).toBe('ann example.com is not an email address.');
+    expect(addressProblem('ann@')).toBe('ann@ is not an email address.');
   });
 
   it('offers only the groups not shared with yet', () => {

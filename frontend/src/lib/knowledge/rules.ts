@@ -38,14 +38,38 @@ export function addableFiles(files: FilePublic[], present: Iterable<string>, sea
 
 // --- grants ---------------------------------------------------------------------------------
 
-export const grantKey = (grant: Pick<Grant, 'user_id' | 'group_id'>): string =>
-  grant.group_id ? `group:${grant.group_id}` : `user:${grant.user_id ?? ''}`;
+export function grantKey(grant: Pick<Grant, 'user_id' | 'group_id' | 'email'>): string {
+  if (grant.group_id) return `group:${grant.group_id}`;
+  return grant.user_id ? `user:${grant.user_id}` : `email:${normalAddress(grant.email ?? '')}`;
+}
+
+const normalAddress = (address: string): string => address.trim().toLocaleLowerCase('en');
 
 /** Shares with a group (or changes what it may do), keeping the others as they are. */
 export function withGroup(grants: Grant[], groupId: string, permission: GrantPermission): Grant[] {
-  const key = grantKey({ user_id: null, group_id: groupId });
-  if (grants.some((grant) => grantKey(grant) === key)) return withPermission(grants, key, permission);
-  return [...grants, { user_id: null, group_id: groupId, permission }];
+  return withGrant(grants, { user_id: null, group_id: groupId, email: null, permission });
+}
+
+/** Shares with the person who has this address (the server checks there is one), or changes
+ * what they may do when they are in the list already, saved or not. */
+export function withPerson(grants: Grant[], address: string, permission: GrantPermission): Grant[] {
+  const email = normalAddress(address);
+  const known = grants.find((grant) => !grant.group_id && normalAddress(grant.email ?? '') === email);
+  if (known) return withPermission(grants, grantKey(known), permission);
+  return withGrant(grants, { user_id: null, group_id: null, email, permission });
+}
+
+function withGrant(grants: Grant[], grant: Grant): Grant[] {
+  const key = grantKey(grant);
+  if (grants.some((other) => grantKey(other) === key)) return withPermission(grants, key, grant.permission);
+  return [...grants, grant];
+}
+
+/** Checked before asking the server: something that looks like an address ('' when it does). */
+export function addressProblem(address: string): string {
+  const email = address.trim();
+  if (!email) return 'Type the address of the person to share with.';
+  return /^[^\s@]+@[^\s@]+$/.test(email) ? '' : `${email} is not an email address.`;
 }
 
 export function withPermission(grants: Grant[], key: string, permission: GrantPermission): Grant[] {
