@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from confide.rag.keywords import (
+    K1,
+    B,
     BadIndex,
     KeywordIndex,
     best,
@@ -134,6 +136,36 @@ def test_combined_indexes_give_back_each_files_own_and_rank_as_the_files_would()
     )
     assert len(hits) == matching
     assert combine([]).best([[hasher("w1")]], 5) == []
+
+
+def test_combined_scores_are_okapi_bm25_over_every_owners_files() -> None:
+    """Scores checked against BM25 written out by hand: three files of two owners (so a word
+    is looked up under two hashes), document frequencies and the mean length over all."""
+    rng = np.random.default_rng(11)
+    vocabulary = [f"w{n}" for n in range(25)]
+    texts = [
+        [" ".join(rng.choice(vocabulary, size=rng.integers(1, 40))) for _ in range(n)]
+        for n in (30, 7, 18)
+    ]
+    keys = [hasher, other_owner, hasher]
+    parts = [(f"f{n}", build(t, k)) for n, (t, k) in enumerate(zip(texts, keys, strict=True))]
+    query = ["w3", "w11", "w24"]
+    hits = combine(parts).best([sorted({hasher(w), other_owner(w)}) for w in query], 1000)
+    passages = [(f"f{n}", o, t.split()) for n, ts in enumerate(texts) for o, t in enumerate(ts)]
+    mean = sum(len(words) for _, _, words in passages) / len(passages)
+    expected = {}
+    for word in query:
+        df = sum(word in words for _, _, words in passages)
+        idf = np.log1p((len(passages) - df + 0.5) / (df + 0.5))
+        for file_id, ordinal, words in passages:
+            tf = words.count(word)
+            if tf:
+                norm = K1 * (1 - B + B * len(words) / mean)
+                score = idf * tf * (K1 + 1) / (tf + norm)
+                expected[file_id, ordinal] = expected.get((file_id, ordinal), 0.0) + score
+    assert {(h.file_id, h.ordinal) for h in hits} == set(expected)
+    for hit in hits:
+        assert hit.score == pytest.approx(expected[hit.file_id, hit.ordinal], rel=1e-5)
 
 
 def test_rank_fusion_rewards_agreement_and_keeps_first_seen_order_on_ties() -> None:

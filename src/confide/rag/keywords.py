@@ -138,19 +138,17 @@ Searchable = tuple[str, KeywordIndex, Sequence[int]]  # file id, its index, the 
 @dataclass(frozen=True)
 class Combined:
     """Several files' indexes as one, searched with one lookup per word and owner instead of
-    one per word and file. The files' postings are laid end to end, their passage numbers
-    made global (file by file, in order); `terms` lists every file's terms, sorted: a term
-    that several files hold is there once per file, each entry pointing at that file's
-    postings."""
+    one per word and file. `terms` lists every file's terms, sorted: a term that several files
+    hold is there once per file. The postings are laid out in that order, with global
+    passage numbers (file by file), so all postings of one term, whichever files hold it, are
+    one slice: a word is scored from views, with no gathering."""
 
     file_ids: tuple[str, ...]
     bases: NDArray[np.int64]  # each file's first global passage number, then the total
-    starts: NDArray[np.int64]  # each file's first posting, then the total
     firsts: NDArray[np.int64]  # each file's first term (in file order), then the total
     terms: NDArray[np.int64]  # sorted
     places: NDArray[np.uint32]  # where each term, in file order, went in `terms`
-    entries: NDArray[np.uint32]  # where the postings of terms[i] start
-    sizes: NDArray[np.uint32]  # how many postings terms[i] has
+    bounds: NDArray[np.uint32]  # the postings of terms[i] are [bounds[i], bounds[i+1])
     ordinals: NDArray[np.uint32]  # global passage numbers
     counts: NDArray[np.uint16]
     lengths: NDArray[np.uint32]  # words per passage
@@ -158,23 +156,25 @@ class Combined:
 
     @property
     def nbytes(self) -> int:
-        arrays: tuple[NDArray[Any], ...] = (self.bases, self.starts, self.firsts, self.terms)
-        arrays += (self.places, self.entries, self.sizes, self.ordinals, self.counts)
-        return sum(int(a.nbytes) for a in (*arrays, self.lengths, self.norm))
+        arrays: tuple[NDArray[Any], ...] = (self.bases, self.firsts, self.terms, self.places)
+        arrays += (self.bounds, self.ordinals, self.counts, self.lengths, self.norm)
+        return sum(int(a.nbytes) for a in arrays)
 
     def part(self, file_id: str) -> KeywordIndex:
         """The file's own index, as `build` made it."""
         import numpy as np
 
         at = self.file_ids.index(file_id)
-        first, last = int(self.starts[at]), int(self.starts[at + 1])
         mine = self.places[int(self.firsts[at]) : int(self.firsts[at + 1])]  # still sorted
+        starts = self.bounds[mine].astype(np.int64)
+        sizes = self.bounds[mine + 1].astype(np.int64) - starts
+        postings = _ranges(starts, sizes)
         base, end = int(self.bases[at]), int(self.bases[at + 1])
         return KeywordIndex(
             terms=self.terms[mine],
-            offsets=np.append(self.entries[mine] - first, last - first).astype(np.uint32),
-            ordinals=(self.ordinals[first:last] - base).astype(np.uint32),
-            counts=self.counts[first:last].copy(),
+            offsets=np.cumsum(np.append(0, sizes), dtype=np.int64).astype(np.uint32),
+            ordinals=(self.ordinals[postings] - base).astype(np.uint32),
+            counts=self.counts[postings],
             lengths=self.lengths[base:end].copy(),
         )
 
@@ -192,24 +192,38 @@ class Combined:
             places, counts = self._postings(hashes)
             if len(places) == 0:
                 continue
-            idf = np.log1p((total - len(places) + 0.5) / (len(places) + 0.5))
+            idf = np.float32(np.log1p((total - len(places) + 0.5) / (len(places) + 0.5)))
             tf = counts.astype(np.float32)
-            scores[places] += idf * tf * (K1 + 1) / (tf + self.norm[places])
+            weight = tf + self.norm[places]
+            np.divide(tf, weight, out=weight)
+            weight *= idf * np.float32(K1 + 1)
+            scores[places] += weight
         return _top(scores, self.bases, self.file_ids, limit)
 
     def _postings(self, hashes: Sequence[int]) -> tuple[NDArray[np.uint32], NDArray[np.uint16]]:
-        """Where any of `hashes` occurs, as global passage numbers, with the counts."""
+        """Where any of `hashes` occurs, as global passage numbers, with the counts: one slice
+        per hash (the entries of one hash are adjacent in `terms`)."""
         import numpy as np
 
         wanted = np.unique(np.asarray(hashes, dtype=np.int64))
         low = np.searchsorted(self.terms, wanted, side="left")
-        found = _ranges(low, np.searchsorted(self.terms, wanted, side="right") - low)
-        postings = _ranges(self.entries[found].astype(np.int64), self.sizes[found].astype(np.int64))
-        return self.ordinals[postings], self.counts[postings]
+        high = np.searchsorted(self.terms, wanted, side="right")
+        spans = [
+            (int(self.bounds[lo]), int(self.bounds[hi]))
+            for lo, hi in zip(low, high, strict=True)
+            if hi > lo
+        ]
+        if len(spans) == 1:
+            first, last = spans[0]
+            return self.ordinals[first:last], self.counts[first:last]
+        return (
+            _join([self.ordinals[a:b] for a, b in spans], np.uint32),
+            _join([self.counts[a:b] for a, b in spans], np.uint16),
+        )
 
 
 def combine(parts: Sequence[tuple[str, KeywordIndex]]) -> Combined:
-    """The files' indexes, copied into one."""
+    """The files' indexes, copied into one (postings regrouped by term)."""
     import numpy as np
 
     indexes = [index for _, index in parts]
@@ -221,25 +235,25 @@ def combine(parts: Sequence[tuple[str, KeywordIndex]]) -> Combined:
     places[order] = np.arange(len(order), dtype=np.uint32)
     entries = _join(
         [i.offsets[:-1].astype(np.int64) + s for i, s in zip(indexes, starts, strict=False)],
-        np.uint32,
-    )
-    sizes = _join([np.diff(i.offsets.astype(np.int64)) for i in indexes], np.uint32)
+        np.int64,
+    )[order]
+    sizes = _join([np.diff(i.offsets.astype(np.int64)) for i in indexes], np.int64)[order]
+    moved = _ranges(entries, sizes)  # for each posting in term order, where it was
     lengths = _join([i.lengths for i in indexes], np.uint32)
     mean = max(float(lengths.mean()) if len(lengths) else 0.0, 1.0)
+    ordinals = _join(
+        [i.ordinals.astype(np.uint32) + b for i, b in zip(indexes, bases, strict=False)],
+        np.uint32,
+    )
     return Combined(
         file_ids=tuple(file_id for file_id, _ in parts),
         bases=bases,
-        starts=starts,
         firsts=np.cumsum([0, *(len(i.terms) for i in indexes)], dtype=np.int64),
         terms=terms[order],
         places=places,
-        entries=entries[order],
-        sizes=sizes[order],
-        ordinals=_join(
-            [i.ordinals.astype(np.uint32) + b for i, b in zip(indexes, bases, strict=False)],
-            np.uint32,
-        ),
-        counts=_join([i.counts for i in indexes], np.uint16),
+        bounds=np.cumsum(np.append(0, sizes), dtype=np.int64).astype(np.uint32),
+        ordinals=ordinals[moved],
+        counts=_join([i.counts for i in indexes], np.uint16)[moved],
         lengths=lengths,
         norm=(K1 * (1 - B + B * lengths.astype(np.float32) / mean)).astype(np.float32),
     )
@@ -262,7 +276,8 @@ def _ranges(starts: NDArray[np.int64], sizes: NDArray[np.int64]) -> NDArray[np.i
     if len(sizes) == 0:
         return np.zeros(0, dtype=np.int64)
     ends = np.cumsum(sizes)
-    return np.repeat(starts - ends + sizes, sizes) + np.arange(int(ends[-1]))
+    steps = np.repeat(starts - ends + sizes, sizes)
+    return np.add(steps, np.arange(int(ends[-1])), out=steps)
 
 
 def _join(arrays: Sequence[NDArray[Any]], dtype: type) -> NDArray[Any]:
