@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from confide.rag.vectors import Hit
+from confide.rag.vectors import Hit, highest
 from confide.security.blind import terms
 
 if TYPE_CHECKING:
@@ -293,12 +293,8 @@ def _top(
 ) -> list[Hit]:
     import numpy as np
 
-    matched = np.flatnonzero(scores > 0)
-    if len(matched) == 0:
-        return []
-    count = min(limit, len(matched))
-    top = matched[np.argpartition(-scores[matched], count - 1)[:count]]
-    top = top[np.argsort(-scores[top], kind="stable")]
+    top = highest(scores, limit)
+    top = top[scores[top] > 0]  # passages with none of the words
     owners = np.searchsorted(bases, top, side="right") - 1
     return [
         Hit(file_ids[owner], int(place - bases[owner]), float(scores[place]))

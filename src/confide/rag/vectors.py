@@ -149,17 +149,40 @@ class Stack:
         best first."""
         import numpy as np
 
-        count = min(limit, len(self.matrix))
-        if count <= 0:
+        if limit <= 0 or len(self.matrix) == 0:
             return []
         scores = _scores(query, self.matrix)
-        top = np.argpartition(-scores, count - 1)[:count]
-        top = top[np.argsort(-scores[top], kind="stable")]
+        top = highest(scores, limit)
         owners = np.searchsorted(self.bases, top, side="right") - 1
         return [
             Hit(self.file_ids[owner], int(row - self.bases[owner]), float(scores[row]))
             for row, owner in zip(top, owners, strict=True)
         ]
+
+
+def highest(scores: NDArray[np.float32], count: int) -> NDArray[np.intp]:
+    """The places of the `count` highest scores, highest first (equal scores in place order).
+
+    A full partition of 100,000 scores takes about 1 ms. Instead, the `count`-th highest of
+    every 16th score is a bar that at least `count` scores reach (those sampled ones, and
+    about 16 times as many in all), so the best `count` are among the few that reach it,
+    and only those are partitioned: exact, in a tenth of the time. Of scores equal to the
+    last one kept, the first places are kept."""
+    import numpy as np
+
+    count = min(count, len(scores))
+    if count <= 0:
+        return np.zeros(0, dtype=np.intp)
+    places = np.arange(len(scores))
+    if len(scores) > 64 * count:
+        sample = scores[::16]
+        bar = np.partition(sample, len(sample) - count)[len(sample) - count]
+        places = np.flatnonzero(scores >= bar)
+    values = scores[places]
+    kth = np.partition(values, len(values) - count)[len(values) - count]
+    above = places[values > kth]
+    top = np.sort(np.concatenate([above, places[values == kth][: count - len(above)]]))
+    return top[np.argsort(-scores[top], kind="stable")]
 
 
 def stack(parts: Sequence[tuple[str, Matrix]], dimensions: int) -> Stack:

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from confide.db.tables import File
 from confide.errors import BadRequest
 from confide.providers.base import ProviderError
 from confide.rag.keywords import Combined, KeywordIndex, combine, empty, fuse, loads
@@ -33,6 +32,7 @@ from confide.services.context import Context
 from confide.services.ingest import keyword_hasher
 from confide.store import files, keys, knowledge
 from confide.store.access import Principal
+from confide.store.files import Indexed
 from confide.store.keys import UserCipher
 
 if TYPE_CHECKING:
@@ -76,17 +76,19 @@ async def search(
         raise BadRequest(f"Ask with 1 to {MAX_QUERY} characters.")
     limit = max(1, min(limit, MAX_RESULTS))
     embedder = await _embedder(ctx)
-    # The question is embedded in a worker thread while the database says what may be read
-    # and the keyword side ranks; the vectors are compared once it is ready.
+    async with ctx.db.read() as session:
+        readable = await _readable(session, principal, file_ids, knowledge_ids)
+        owners = {row.user_id for row in readable}
+        ciphers = {uid: await keys.cipher_for(session, ctx.sealer, uid) for uid in owners}
+    if not readable:
+        return []
+    reranker = await reranking.current(ctx)
+    # The question is embedded in a worker thread while the keyword side ranks in another;
+    # the vectors are compared once it is ready. (Started only now: run alongside the
+    # database reads above, on two cores it slowed them more than it gained.)
     embedding = asyncio.ensure_future(_embed_question(embedder, query))
     try:
-        async with ctx.db.read() as session:
-            readable = await _readable(session, principal, file_ids, knowledge_ids)
-            owners = {row.user_id for row in readable}
-            ciphers = {uid: await keys.cipher_for(session, ctx.sealer, uid) for uid in owners}
-        if not readable:
-            return []
-        reranker = await reranking.current(ctx)
+        await asyncio.sleep(0)  # the embedding (the longer of the two) hands off to its thread
         rankings = await _rankings(
             ctx, ciphers, readable, query, (embedder, embedding), max(limit, CANDIDATES)
         )
@@ -102,7 +104,7 @@ async def search(
 async def _rankings(
     ctx: Context,
     ciphers: dict[str, UserCipher],
-    rows: Sequence[File],
+    rows: Sequence[Indexed],
     query: str,
     question: tuple[Embedder | None, asyncio.Future[Vector | None]],
     depth: int,
@@ -132,7 +134,7 @@ async def _readable(
     principal: Principal,
     file_ids: Sequence[str] | None,
     knowledge_ids: Sequence[str],
-) -> list[File]:
+) -> list[Indexed]:
     """Asked at every search, so a deleted file or a revoked share stops it at once."""
     if not knowledge_ids:
         return list(await files.readable(session, principal, file_ids))
@@ -163,7 +165,7 @@ async def _embed_question(embedder: Embedder | None, query: str) -> Vector | Non
 
 
 async def _vectors(
-    ctx: Context, ciphers: dict[str, UserCipher], rows: Sequence[File], embedder: Embedder | None
+    ctx: Context, ciphers: dict[str, UserCipher], rows: Sequence[Indexed], embedder: Embedder | None
 ) -> Stack | None:
     """The files' vectors as one matrix, cached for the next question about the same files.
     Files indexed by another embedder are left out: their vectors do not compare."""
@@ -184,7 +186,7 @@ async def _vectors(
 
 
 async def _matrix(
-    ctx: Context, cipher: UserCipher, row: File, space: str, dimensions: int
+    ctx: Context, cipher: UserCipher, row: Indexed, space: str, dimensions: int
 ) -> Matrix:
     """One file's vectors: from a cached stack that holds them (a question about another
     set of files), else opened from their sealed blocks."""
@@ -200,7 +202,9 @@ async def _matrix(
     return stack_blocks(opened, dimensions)
 
 
-async def _keywords(ctx: Context, ciphers: dict[str, UserCipher], rows: Sequence[File]) -> Combined:
+async def _keywords(
+    ctx: Context, ciphers: dict[str, UserCipher], rows: Sequence[Indexed]
+) -> Combined:
     """The files' keyword indexes as one, cached like the vectors."""
     key = Key.of(KEYWORDS, ((row.id, row.updated_at) for row in rows))
     cached = ctx.vectors.get(key)
@@ -212,7 +216,7 @@ async def _keywords(ctx: Context, ciphers: dict[str, UserCipher], rows: Sequence
     return combined
 
 
-async def _keyword_index(ctx: Context, cipher: UserCipher, row: File) -> KeywordIndex:
+async def _keyword_index(ctx: Context, cipher: UserCipher, row: Indexed) -> KeywordIndex:
     known = ctx.vectors.find(KEYWORDS, row.id, row.updated_at)
     if known is not None:
         return cast(KeywordIndex, known.part(row.id))
@@ -224,17 +228,15 @@ async def _keyword_index(ctx: Context, cipher: UserCipher, row: File) -> Keyword
 
 
 async def _passages(
-    ctx: Context, ciphers: dict[str, UserCipher], rows: dict[str, File], hits: list[Hit]
+    ctx: Context, ciphers: dict[str, UserCipher], rows: dict[str, Indexed], hits: list[Hit]
 ) -> list[Passage]:
     async with ctx.db.read() as session:
         chunks = await files.chunks_at(session, [(h.file_id, h.ordinal) for h in hits])
     bodies = {
-        (c.file_id, c.ordinal): json.loads(
-            ciphers[rows[c.file_id].user_id].open(
-                "chunks", "body", f"{c.file_id}/{c.ordinal}", c.body
-            )
+        (file_id, ordinal): json.loads(
+            ciphers[rows[file_id].user_id].open("chunks", "body", f"{file_id}/{ordinal}", body)
         )
-        for c in chunks
+        for file_id, ordinal, body in chunks
     }
     names = {
         file_id: ciphers[rows[file_id].user_id].open("files", "name", file_id, rows[file_id].name)

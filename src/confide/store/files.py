@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -156,15 +157,37 @@ async def finish(
     return bool(getattr(result, "rowcount", 0))
 
 
+class Indexed(NamedTuple):
+    """What retrieval needs of an indexed file (read as columns: a search reads every file
+    it may use, and whole rows cost twice as long)."""
+
+    id: str
+    user_id: str
+    name: bytes  # sealed
+    embedder: str | None
+    updated_at: datetime
+
+
+INDEXED = (File.id, File.user_id, File.name, File.embedder, File.updated_at)
+
+
+IndexedQuery = Select[str, str, bytes, str | None, datetime]
+
+
+async def indexed(session: AsyncSession, query: IndexedQuery) -> list[Indexed]:
+    """The rows of `query` (selecting INDEXED), by id."""
+    return [Indexed(*row) for row in await session.execute(query.order_by(File.id))]
+
+
 async def readable(
     session: AsyncSession, principal: Principal, file_ids: Sequence[str] | None = None
-) -> Sequence[File]:
+) -> list[Indexed]:
     """The indexed files the caller may read now (theirs), all or among `file_ids`. Asked at
     every retrieval, so losing access takes effect at once."""
-    query = select(File).where(owned_by(principal, File.user_id), File.status == READY)
+    query = select(*INDEXED).where(owned_by(principal, File.user_id), File.status == READY)
     if file_ids is not None:
         query = query.where(File.id.in_(file_ids))
-    return (await session.scalars(query.order_by(File.id))).all()
+    return await indexed(session, query)
 
 
 async def vector_blocks(session: AsyncSession, file_id: str) -> Sequence[ChunkVectors]:
@@ -178,8 +201,11 @@ async def keyword_index(session: AsyncSession, file_id: str) -> bytes | None:
     return await session.scalar(query)
 
 
-async def chunks_at(session: AsyncSession, places: Sequence[tuple[str, int]]) -> Sequence[Chunk]:
-    """The chunks at (file id, ordinal) places; the caller checked it may read those files."""
+async def chunks_at(
+    session: AsyncSession, places: Sequence[tuple[str, int]]
+) -> list[tuple[str, int, bytes]]:
+    """The sealed bodies of the chunks at (file id, ordinal) places, as (file id, ordinal,
+    body); the caller checked it may read those files."""
     if not places:
         return []
     by_file: dict[str, list[int]] = {}
@@ -190,7 +216,8 @@ async def chunks_at(session: AsyncSession, places: Sequence[tuple[str, int]]) ->
         and_(Chunk.file_id == file_id, Chunk.ordinal.in_(ordinals))
         for file_id, ordinals in by_file.items()
     ]
-    return (await session.scalars(select(Chunk).where(or_(*wanted)))).all()
+    query = select(Chunk.file_id, Chunk.ordinal, Chunk.body).where(or_(*wanted))
+    return [(file_id, ordinal, body) for file_id, ordinal, body in await session.execute(query)]
 
 
 # --- re-embedding: ready files whose vectors another embedder made -----------------------------

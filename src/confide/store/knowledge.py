@@ -17,7 +17,7 @@ from confide.db.ids import new_id
 from confide.db.tables import File, Group, KnowledgeBase, KnowledgeFile, KnowledgeGrant, User
 from confide.db.types import utcnow
 from confide.store.access import Principal, Role, in_my_groups, owned_by
-from confide.store.files import READY
+from confide.store.files import INDEXED, READY, Indexed, indexed
 from confide.store.keys import UserCipher
 
 OWNER, WRITE, READ = "owner", "write", "read"
@@ -260,7 +260,7 @@ async def readable_ids(
 
 async def readable_files(
     session: AsyncSession, principal: Principal, knowledge_ids: Sequence[str]
-) -> Sequence[File]:
+) -> list[Indexed]:
     """The indexed (READY) files of those of `knowledge_ids` I may read now, each once, by id.
     A base I may not read adds nothing. Files may be other users' (a base's owner, or those
     it is shared with for writing): open them with the cipher of each file's `user_id`.
@@ -271,5 +271,6 @@ async def readable_files(
         KnowledgeBase.id.in_(knowledge_ids), readable_to(principal)
     )
     in_bases = select(KnowledgeFile.file_id).where(KnowledgeFile.knowledge_id.in_(bases))
-    query = select(File).where(File.id.in_(in_bases), File.status == READY)
-    return (await session.scalars(query.order_by(File.id))).all()
+    return await indexed(
+        session, select(*INDEXED).where(File.id.in_(in_bases), File.status == READY)
+    )
