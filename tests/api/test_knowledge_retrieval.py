@@ -13,7 +13,7 @@ from confide.services.context import Context
 from tests.api.test_chats import finished, new_chat, send, upstream  # noqa: F401
 from tests.api.test_file_search import ANIMALS, COOKING, ready, search
 from tests.api.test_knowledge import add, make, share, uid
-from tests.api.test_presets import approved
+from tests.api.test_presets import approved, group_with
 
 
 @pytest.fixture
@@ -124,3 +124,46 @@ async def test_a_preset_takes_only_knowledge_bases_its_owner_may_read(
         json={"name": "N", "base_model": "fake-small", "knowledge_ids": ["x"] * 11},
     )
     assert too_many.status_code == 422
+
+
+async def base_view(c: httpx.AsyncClient, kid: str) -> tuple[set[str], int]:
+    got = (await c.get(f"/api/knowledge/{kid}")).json()
+    return {f["name"] for f in got["files"]}, got["file_count"]
+
+
+async def test_a_writers_files_leave_the_base_with_their_write_access(
+    ctx: Context, admin: httpx.AsyncClient, user: httpx.AsyncClient, reader: httpx.AsyncClient
+) -> None:
+    """A writer who loses `write` can no longer take their files out, so the base stops using
+    them at once (listed, counted, searched), whether the grant went, became `read`, or came
+    through a group they left; granted `write` again, they are back."""
+    kid = (await make(user))["id"]
+    assert (await add(user, kid, await ready(user, ctx, "kitchen.md", COOKING))).status_code == 201
+    writer_grant = {"user_id": uid(reader), "permission": "write"}
+    assert (await share(user, kid, writer_grant)).status_code == 200
+    animals = await ready(reader, ctx, "animals.md", ANIMALS)
+    assert (await add(reader, kid, animals)).status_code == 201
+    both = ({"kitchen.md", "animals.md"}, 2)
+    assert await base_view(user, kid) == both
+    [best, *_] = await search(user, "what do otters eat?", knowledge_id=[kid])
+    assert best["file_name"] == "animals.md"
+
+    async def only_the_owners() -> None:
+        assert await base_view(user, kid) == ({"kitchen.md"}, 1)
+        found = await search(user, "what do otters eat?", knowledge_id=[kid], limit=50)
+        assert found and all(item["file_name"] == "kitchen.md" for item in found)
+
+    assert (await share(user, kid, {**writer_grant, "permission": "read"})).status_code == 200
+    await only_the_owners()
+    assert await base_view(reader, kid) == ({"kitchen.md"}, 1)  # the reader sees the same
+    assert (await share(user, kid)).status_code == 200
+    await only_the_owners()
+    gid = await group_with(admin, "Writers", user, reader)
+    assert (await share(user, kid, {"group_id": gid, "permission": "write"})).status_code == 200
+    assert await base_view(user, kid) == both  # back, through the group
+    left = await admin.delete(f"/api/groups/{gid}/members/{uid(reader)}")
+    assert left.status_code == 200, left.text
+    await only_the_owners()
+    # The writer's own file is untouched: still theirs, still searchable by them.
+    [own, *_] = await search(reader, "what do otters eat?")
+    assert own["file_name"] == "animals.md"

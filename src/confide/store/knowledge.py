@@ -9,18 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.ids import new_id
-from confide.db.tables import File, Group, KnowledgeBase, KnowledgeFile, KnowledgeGrant, User
+from confide.db.tables import (
+    File,
+    Group,
+    GroupMember,
+    KnowledgeBase,
+    KnowledgeFile,
+    KnowledgeGrant,
+    User,
+)
 from confide.db.types import utcnow
 from confide.store.access import Principal, Role, in_my_groups, owned_by
 from confide.store.files import INDEXED, READY, Indexed, indexed
 from confide.store.keys import UserCipher
 
 OWNER, WRITE, READ = "owner", "write", "read"
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 TABLE, NAME, DESCRIPTION = "knowledge_bases", "name", "description"
 
 
@@ -140,19 +150,49 @@ async def files_of(
     """A base's files (with when each was added), oldest addition first; the caller checked
     that the principal may read the base."""
     query = (
-        select(File, KnowledgeFile)
-        .join(KnowledgeFile, KnowledgeFile.file_id == File.id)
+        _in_use(select(File, KnowledgeFile))
         .where(KnowledgeFile.knowledge_id == knowledge_id)
         .order_by(KnowledgeFile.added_at, File.id)
     )
     return [(f, k) for f, k in (await session.execute(query)).all()]
 
 
+def _in_use(query: Q) -> Q:
+    """`query` over the files of bases (File, KnowledgeFile and KnowledgeBase joined), keeping
+    only the files whose owner may add files to the base now: its owner, or someone granted
+    `write`, by name or through a group they are in now. A writer who loses that (the grant
+    taken away or made `read`, the group left) can no longer take their files out, so the
+    base stops using them at once: they are not listed, counted or searched, and are back if
+    `write` is granted again."""
+    groups_of_owner = (
+        select(GroupMember.group_id).where(GroupMember.user_id == File.user_id).correlate(File)
+    )
+    writer = (
+        select(KnowledgeGrant.id)
+        .correlate(File, KnowledgeFile)
+        .where(
+            KnowledgeGrant.knowledge_id == KnowledgeFile.knowledge_id,
+            KnowledgeGrant.permission == WRITE,
+            or_(
+                KnowledgeGrant.user_id == File.user_id,
+                KnowledgeGrant.group_id.in_(groups_of_owner),
+            ),
+        )
+        .exists()
+    )
+    return (
+        query.select_from(KnowledgeFile)
+        .join(File, File.id == KnowledgeFile.file_id)
+        .join(KnowledgeBase, KnowledgeBase.id == KnowledgeFile.knowledge_id)
+        .where(or_(File.user_id == KnowledgeBase.user_id, writer))
+    )
+
+
 async def file_counts(session: AsyncSession, knowledge_ids: Sequence[str]) -> dict[str, int]:
     if not knowledge_ids:
         return {}
     query = (
-        select(KnowledgeFile.knowledge_id, func.count())
+        _in_use(select(KnowledgeFile.knowledge_id, func.count()))
         .where(KnowledgeFile.knowledge_id.in_(knowledge_ids))
         .group_by(KnowledgeFile.knowledge_id)
     )
@@ -267,10 +307,7 @@ async def readable_files(
     Asked at every retrieval, so a revoked grant or a group left takes effect at once."""
     if not knowledge_ids:
         return []
-    bases = select(KnowledgeBase.id).where(
-        KnowledgeBase.id.in_(knowledge_ids), readable_to(principal)
+    query = _in_use(select(*INDEXED)).where(
+        KnowledgeBase.id.in_(knowledge_ids), readable_to(principal), File.status == READY
     )
-    in_bases = select(KnowledgeFile.file_id).where(KnowledgeFile.knowledge_id.in_(bases))
-    return await indexed(
-        session, select(*INDEXED).where(File.id.in_(in_bases), File.status == READY)
-    )
+    return await indexed(session, query.distinct())
