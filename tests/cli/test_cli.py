@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -321,26 +322,38 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Imported only where they are used (the parse worker, the embedder, the local model): each
+# costs the idle server megabytes and its start tenths of a second.
+HEAVY = {"numpy", "docx", "openpyxl", "pptx", "pypdf", "PIL", "lxml", "tokenizers", "llama_cpp"}
+
+
 @pytest.mark.slow
-def test_serve_starts_and_becomes_ready(tmp_path: Path) -> None:
+def test_serve_starts_and_becomes_ready_without_heavy_imports(tmp_path: Path) -> None:
     port = _free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CONFIDE_")}
     environment |= {"CONFIDE_DATA_DIR": str(tmp_path / "data"), "CONFIDE_PORT": str(port)}
-    command = [sys.executable, "-m", "confide", "serve"]
-    server = subprocess.Popen(command, env=environment, stderr=subprocess.PIPE)
-    try:
-        ready = _poll_ready(f"http://127.0.0.1:{port}/readyz", server, deadline=20)
-        exited = server.poll()
-    finally:
-        server.terminate()
+    command = [sys.executable, "-X", "importtime", "-m", "confide", "serve"]
+    log = tmp_path / "server.log"  # a file, not a pipe: importtime writes more than a pipe holds
+    with log.open("wb") as sink:
+        server = subprocess.Popen(command, env=environment, stderr=sink)
         try:
-            _, err = server.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            _, err = server.communicate()
-    assert ready, f"not ready (exit code {exited}): {err.decode(errors='replace')[-2000:]}"
+            ready = _poll_ready(f"http://127.0.0.1:{port}/readyz", server, deadline=20)
+            exited = server.poll()
+            time.sleep(1)  # the background workers' first steps
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    err = log.read_text(errors="replace")
+    assert ready, f"not ready (exit code {exited}): {err[-2000:]}"
     assert (tmp_path / "data" / "master.key").is_file()
     assert (tmp_path / "data" / "confide.db").is_file()
+    imported = re.findall(r"^import time:.*\|\s*([\w.]+)$", err, re.M)
+    assert len(imported) > 100  # -X importtime reported every import
+    assert HEAVY & {name.split(".")[0] for name in imported} == set()
 
 
 def _poll_ready(url: str, server: subprocess.Popen[bytes], *, deadline: float) -> bool:

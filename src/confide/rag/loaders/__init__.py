@@ -11,6 +11,7 @@ ZIP-based files (zipguard: entries, total size, expansion ratio, no XML DTDs), P
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from collections.abc import Callable
 
@@ -27,8 +28,6 @@ from confide.rag.loaders.model import (
     ParseError,
     TextCapReached,
 )
-from confide.rag.loaders.office import load_docx, load_pptx, load_xlsx
-from confide.rag.loaders.pdf import load_pdf
 from confide.rag.loaders.plain import load_code, load_csv, load_json, load_text
 from confide.rag.sniff import Kind, decode_text
 
@@ -61,12 +60,25 @@ def _from_text(loader: TextLoader, label: str) -> Loader:
     return load
 
 
+def _on_first_use(module: str, name: str) -> Loader:
+    """A loader of office.py or pdf.py, imported when it is first called. python-docx,
+    openpyxl (which imports numpy), python-pptx (Pillow) and pypdf cost about 45 MiB and 0.4 s
+    to import, and the server process never parses: it hands files to the parse worker, and
+    imports this package only for its model (chunking) and `parse_isolated`."""
+
+    def load(data: bytes, out: Collector) -> None:
+        loader: Loader = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+        loader(data, out)
+
+    return load
+
+
 # Kind -> (how a person calls the format, loader)
 LOADERS: dict[Kind, tuple[str, Loader]] = {
-    Kind.PDF: ("PDF", load_pdf),
-    Kind.DOCX: ("DOCX document", load_docx),
-    Kind.PPTX: ("PowerPoint presentation", load_pptx),
-    Kind.XLSX: ("Excel workbook", load_xlsx),
+    Kind.PDF: ("PDF", _on_first_use("pdf", "load_pdf")),
+    Kind.DOCX: ("DOCX document", _on_first_use("office", "load_docx")),
+    Kind.PPTX: ("PowerPoint presentation", _on_first_use("office", "load_pptx")),
+    Kind.XLSX: ("Excel workbook", _on_first_use("office", "load_xlsx")),
     Kind.CSV: ("CSV file", _from_text(load_csv, "CSV file")),
     Kind.HTML: ("web page", _from_text(load_html, "web page")),
     Kind.MARKDOWN: ("Markdown file", _from_text(load_markdown, "Markdown file")),
