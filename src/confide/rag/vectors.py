@@ -171,11 +171,12 @@ def highest(scores: NDArray[np.float32], count: int) -> NDArray[np.intp]:
     count = min(count, len(scores))
     if count <= 0:
         return np.zeros(0, dtype=np.intp)
-    places = np.arange(len(scores))
     if len(scores) > 64 * count:
         sample = scores[::16]
         bar = np.partition(sample, len(sample) - count)[len(sample) - count]
         places = np.flatnonzero(scores >= bar)
+    else:
+        places = np.arange(len(scores))
     values = scores[places]
     kth = np.partition(values, len(values) - count)[len(values) - count]
     above = places[values > kth]

@@ -137,7 +137,7 @@ async def _readable(
 ) -> list[Indexed]:
     """Asked at every search, so a deleted file or a revoked share stops it at once."""
     if not knowledge_ids:
-        return list(await files.readable(session, principal, file_ids))
+        return await files.readable(session, principal, file_ids)
     mine = await files.readable(session, principal, file_ids) if file_ids else []
     shared = await knowledge.readable_files(session, principal, knowledge_ids)
     return list({row.id: row for row in [*mine, *shared]}.values())

@@ -168,7 +168,7 @@ class Indexed(NamedTuple):
     updated_at: datetime
 
 
-INDEXED = (File.id, File.user_id, File.name, File.embedder, File.updated_at)
+INDEXED = tuple(getattr(File, column) for column in Indexed._fields)  # the same columns
 
 
 IndexedQuery = Select[str, str, bytes, str | None, datetime]
