@@ -34,6 +34,7 @@ pytest_plugins = ["tests.fakes.fixtures"]  # fake upstreams, loopback-only guard
 PG_SERVER = os.environ.get(
     "CONFIDE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
+REDIS_SERVER = os.environ.get("CONFIDE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 PASSWORD = "a sturdy passphrase 42"
 BASE_URL = "http://127.0.0.1:8080"
 
@@ -65,6 +66,25 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("CONFIDE_") and not name.startswith("CONFIDE_TEST_"):
             monkeypatch.delenv(name)
+
+
+# --- Redis -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis the scale-out tests share (CONFIDE_TEST_REDIS_URL); they skip, saying why,
+    where there is none. Tests use random keys, so runs never see each other's data."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_SERVER, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        pytest.skip(f"Redis at {REDIS_SERVER} is unreachable ({type(exc).__name__}: {exc})")
+    finally:
+        client.close()
+    return REDIS_SERVER
 
 
 # --- databases -------------------------------------------------------------------------------

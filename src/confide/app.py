@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -46,19 +47,22 @@ from confide.api.middleware import (
 )
 from confide.db import migrate
 from confide.db.engine import Database
+from confide.errors import StartError
 from confide.providers.http import HttpPool
 from confide.providers.local import LocalModels
 from confide.rag.lazy import BUILT_IN_NAME, LazyEmbedder
 from confide.rag.vectors import VectorCache
-from confide.runtime.broker import MemoryBroker
+from confide.runtime.broker import Broker, MemoryBroker
+from confide.runtime.bus import RESYNC, RedisBus
 from confide.runtime.cache import RecentCache
 from confide.runtime.generation import GenerationRunner
+from confide.runtime.redis_broker import RedisBroker
 from confide.security.passwords import PasswordHasher
-from confide.security.ratelimit import MemoryRateLimiter
+from confide.security.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from confide.security.safe_http import SafeFetcher
 from confide.security.sealing import KeyRing, Sealer
 from confide.services import avatars as avatar_service
-from confide.services import ingest, sessions
+from confide.services import ingest, replicas, sessions
 from confide.services import models as model_service
 from confide.services import postings as posting_service
 from confide.services import search as search_service
@@ -68,16 +72,19 @@ from confide.services.listings import ListingCache
 from confide.services.live_settings import LIVE_SECONDS
 from confide.services.models import ResolvedModel
 from confide.settings import Settings
-from confide.store import chats as chat_store
 from confide.store import connections as connection_store
 from confide.store import instance_settings
 from confide.store.access import AUTH, Principal
 from confide.store.blobs import LocalBlobs
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from confide.rag.embedder import Embedder
 
 log = logging.getLogger("confide")
+# Commits that change what replicas cache: told to every replica through Redis.
+SHARED_TOPICS = (AUTH, connection_store.TOPIC, instance_settings.TOPIC)
 WARM_AFTER_SECONDS = 2.0
 MERGE_CHECK_SECONDS = 10.0
 ROUTERS = (
@@ -108,30 +115,39 @@ ROUTERS = (
 
 
 async def build_context(settings: Settings) -> Context:
-    """Open the database (migrating it to the current schema) and load the master key."""
+    """Open the database (migrating it to the current schema), load the master key, and with
+    `CONFIDE_REDIS_URL` join the other replicas through Redis."""
     _prepare_data_dir(settings)
     ring = KeyRing.load_or_create(settings.key_file)
     db = Database(settings.sqlalchemy_url)
     await migrate.upgrade(db)
-    await _interrupt_leftover_streams(db)
-    broker = MemoryBroker()
+    replica = secrets.token_hex(8)
+    redis = await _connect_redis(settings, replica)
+    broker: Broker = MemoryBroker() if redis is None else RedisBroker(redis)
+    limiter: RateLimiter = MemoryRateLimiter() if redis is None else RedisRateLimiter(redis)
+    bus = None if redis is None else RedisBus(redis, replica)
+    listings = ListingCache()
     principals: RecentCache[Principal] = RecentCache(sessions.PRINCIPAL_TTL_SECONDS)
     db.on_commit(AUTH, principals.invalidate)
     resolved: RecentCache[ResolvedModel] = RecentCache(model_service.RESOLVED_TTL_SECONDS)
     db.on_commit(connection_store.TOPIC, resolved.invalidate)
+    db.on_commit(connection_store.TOPIC, listings.clear)
     live: RecentCache[dict[str, Any]] = RecentCache(LIVE_SECONDS)
     db.on_commit(instance_settings.TOPIC, live.invalidate)
+    runner = GenerationRunner(broker)
+    if bus is not None:
+        _join(bus, db, runner)
     return Context(
         settings=settings,
         db=db,
         sealer=Sealer(ring),
         hasher=PasswordHasher(settings.password_hash_memory_kib),
-        limiter=MemoryRateLimiter(),
+        limiter=limiter,
         http=HttpPool(),
         local=LocalModels(_models_dir(settings)),
-        listings=ListingCache(),
+        listings=listings,
         broker=broker,
-        runner=GenerationRunner(broker),
+        runner=runner,
         progress=progress_batch(db),
         usage_log=usage_batch(db),
         touches=touch_batch(db),
@@ -143,25 +159,63 @@ async def build_context(settings: Settings) -> Context:
         vectors=VectorCache(),
         fetcher=SafeFetcher(allow=settings.allowed_addresses()),
         live_settings=live,
+        replica=replica,
+        bus=bus,
+        redis=redis,
     )
 
 
-async def _interrupt_leftover_streams(db: Database) -> None:
-    """Replies a previous process left `streaming` can no longer finish: keep their text."""
-    async with db.write() as session:
-        count = await chat_store.interrupt_streaming(session)
-    if count:
-        log.warning("marked %d unfinished replies as interrupted", count)
+async def _connect_redis(settings: Settings, replica: str) -> Redis | None:
+    """The Redis client (checked now, so a wrong URL stops the start), or None without one.
+    Its connections are named after the replica (`CLIENT LIST` shows who is who)."""
+    if not settings.redis_url:
+        return None
+    from redis.asyncio import Redis  # imported only when configured: a faster plain start
+    from redis.exceptions import RedisError
+
+    redis = Redis.from_url(
+        settings.redis_url,
+        decode_responses=True,
+        health_check_interval=30,
+        client_name=f"confide-{replica}",
+    )
+    try:
+        await redis.ping()
+    except (RedisError, OSError) as exc:
+        await redis.aclose()
+        raise StartError(f"CONFIDE_REDIS_URL: cannot reach Redis ({exc})") from None
+    return redis
+
+
+def _join(bus: RedisBus, db: Database, runner: GenerationRunner) -> None:
+    """Share with the other replicas: changes committed here (they forget what they cached),
+    and stop requests for generations running elsewhere."""
+    db.on_any_commit(lambda topic: bus.send("changed", topic))
+    bus.on("changed", db.tell)
+    bus.on("stop", runner.stop)
+    bus.on(RESYNC, lambda _: _tell_all(db))
+    bus.start()
+
+
+def _tell_all(db: Database) -> None:
+    """After missing messages from the other replicas: forget everything shared."""
+    for topic in SHARED_TOPICS:
+        db.tell(topic)
 
 
 async def close_context(ctx: Context) -> None:
     await ctx.runner.shutdown()
+    await ctx.broker.aclose()
+    if ctx.bus is not None:
+        await ctx.bus.close()
     await ctx.progress.close()
     await ctx.usage_log.close()
     await ctx.touches.close()
     await ctx.http.close()
     await ctx.fetcher.close()
     await ctx.db.dispose()
+    if ctx.redis is not None:
+        await ctx.redis.aclose()
 
 
 def _models_dir(settings: Settings) -> Path:
@@ -227,7 +281,9 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
             yield
             return
         app.state.ctx = await build_context(settings)
+        await replicas.arrive(app.state.ctx)
         later = [
+            asyncio.create_task(replicas.beat_forever(app.state.ctx)),
             asyncio.create_task(_warm_later(app.state.ctx.hasher)),
             asyncio.create_task(_backfill_later(app.state.ctx)),
             asyncio.create_task(_merge_postings(app.state.ctx)),
@@ -240,6 +296,8 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await app.state.ctx.runner.shutdown()  # its replies end as `interrupted`
+            await replicas.leave(app.state.ctx)
             await close_context(app.state.ctx)
 
     app = FastAPI(

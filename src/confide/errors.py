@@ -56,3 +56,8 @@ class RateLimited(ConfideError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class StartError(ConfideError):
+    """The instance cannot start as configured (a service it needs is unreachable); the
+    message is one line naming the setting."""

@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         default="",
         description="SQLAlchemy async URL; empty means the SQLite file `<data dir>/confide.db`.",
     )
+    redis_url: str = Field(
+        default="",
+        description="Redis for replicas (`redis://host:6379/0`): streams, stops, rate limits and "
+        "cache invalidation shared by every replica; empty means this process alone.",
+    )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="Proxies whose X-Forwarded-For/-Proto are trusted (comma list, or *).",
@@ -163,6 +168,13 @@ class Settings(BaseSettings):
     def _check_database_url(cls, value: str) -> str:
         if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
     @field_validator("log_level")

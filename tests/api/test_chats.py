@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from confide.app import build_context, close_context
 from confide.db.tables import Message
+from confide.services import replicas
 from confide.services.context import Context
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -306,6 +307,7 @@ async def test_interrupted_on_restart(ctx: Context, user: httpx.AsyncClient) -> 
         )
         session.add(row)
     restarted = await build_context(ctx.settings)
+    await replicas.arrive(restarted)  # what `confide serve` does as it starts
     await close_context(restarted)
     async with ctx.db.read() as session:
         status = await session.scalar(select(Message.status).where(Message.id == "f" * 32))

@@ -53,6 +53,7 @@ class Database:
             self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
         self._listeners: defaultdict[str, list[Callable[[], None]]] = defaultdict(list)
+        self._announcers: list[Callable[[str], object]] = []
         # SQLite has one writer at a time. Writers of this process queue here, in order, rather
         # than in SQLite's busy handler, which polls with sleeps of up to 100 ms: under a burst
         # of writes that sleeping, not the writing, was most of the wait.
@@ -61,6 +62,16 @@ class Database:
     def on_commit(self, topic: str, listener: Callable[[], None]) -> None:
         """Call `listener` after every committed write that marked `topic` with `changed`."""
         self._listeners[topic].append(listener)
+
+    def on_any_commit(self, announce: Callable[[str], object]) -> None:
+        """Call `announce(topic)` after every committed write that marked a topic: how other
+        replicas learn of it (they `tell` their own listeners)."""
+        self._announcers.append(announce)
+
+    def tell(self, topic: str) -> None:
+        """Run this process's listeners of `topic` (another replica committed a change)."""
+        for listener in self._listeners[topic]:
+            listener()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -76,8 +87,9 @@ class Database:
         async with self._write_turn(), self._writes() as session, session.begin():
             yield session
         for topic in session.info.pop(CHANGED, ()):
-            for listener in self._listeners[topic]:
-                listener()
+            self.tell(topic)
+            for announce in self._announcers:
+                announce(topic)
 
     def _write_turn(self) -> AbstractAsyncContextManager[object]:
         return self._sqlite_writer if self._sqlite_writer is not None else nullcontext()

@@ -1,8 +1,9 @@
 """The broker: every generation's events, numbered, replayable, followed by any number of
 readers. A reader that reconnects with the last id it saw gets exactly what it missed.
 
-This is the in-process broker for one process; the scale-out issue adds a Redis one behind the
-same `Broker` protocol, so a stream started on one replica can be followed from another.
+This is the in-process broker for one process; `redis_broker.RedisBroker` is the one for
+replicas (`CONFIDE_REDIS_URL`), behind the same `Broker` protocol, so a stream started on one
+replica can be followed, resumed and stopped from another.
 """
 
 from __future__ import annotations
@@ -28,8 +29,11 @@ class Broker(Protocol):
     def open(self, stream_id: str) -> None: ...
     def publish(self, stream_id: str, kind: str, data: dict[str, Any]) -> int: ...
     def close(self, stream_id: str) -> None: ...
-    def is_known(self, stream_id: str) -> bool: ...
+    async def knows(self, stream_id: str) -> bool: ...
+    async def is_live(self, stream_id: str) -> bool: ...
+    async def publish_final(self, stream_id: str, data: dict[str, Any]) -> None: ...
     def follow(self, stream_id: str, after: int) -> AsyncIterator[list[BrokerEvent]]: ...
+    async def aclose(self) -> None: ...
 
 
 @dataclass
@@ -64,6 +68,27 @@ class MemoryBroker:
 
     def is_known(self, stream_id: str) -> bool:
         return stream_id in self._channels
+
+    def seen(self, stream_id: str) -> int:
+        """How many events the stream has had (0 when unknown)."""
+        channel = self._channels.get(stream_id)
+        return 0 if channel is None else len(channel.events)
+
+    async def knows(self, stream_id: str) -> bool:
+        return self.is_known(stream_id)
+
+    async def is_live(self, stream_id: str) -> bool:
+        channel = self._channels.get(stream_id)
+        return channel is not None and channel.closed_at is None
+
+    async def publish_final(self, stream_id: str, data: dict[str, Any]) -> None:
+        """End a stream this process no longer runs (nothing to do: one process runs all)."""
+        if await self.is_live(stream_id):
+            self.publish(stream_id, "done", data)
+            self.close(stream_id)
+
+    async def aclose(self) -> None:
+        self._channels.clear()
 
     async def follow(self, stream_id: str, after: int) -> AsyncIterator[list[BrokerEvent]]:
         """Batches of events with seq > after, as they come, until the stream is closed; an

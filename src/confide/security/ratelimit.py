@@ -1,7 +1,8 @@
 """Rate limits: fixed windows counted per key (an IP, an account).
 
-This is the in-process limiter for a single process; the scale-out issue adds one shared
-through Redis behind the same `RateLimiter` protocol.
+`MemoryRateLimiter` counts in this process; `RedisRateLimiter` (with `CONFIDE_REDIS_URL`) counts
+in Redis, so every replica shares one count per key and a limit holds however requests are
+spread.
 """
 
 from __future__ import annotations
@@ -10,7 +11,12 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+REDIS_PREFIX = "confide:limit:"
 
 
 @dataclass(frozen=True)
@@ -20,7 +26,7 @@ class Decision:
 
 
 class RateLimiter(Protocol):
-    def hit(self, key: str, limit: int, window: int) -> Decision: ...
+    async def hit(self, key: str, limit: int, window: int) -> Decision: ...
 
 
 class MemoryRateLimiter:
@@ -31,7 +37,10 @@ class MemoryRateLimiter:
         self._clock = clock
         self._windows: dict[str, tuple[float, int]] = {}
 
-    def hit(self, key: str, limit: int, window: int) -> Decision:
+    async def hit(self, key: str, limit: int, window: int) -> Decision:
+        return self.hit_now(key, limit, window)
+
+    def hit_now(self, key: str, limit: int, window: int) -> Decision:
         now = self._clock()
         start, count = self._windows.get(key, (now, 0))
         if now - start >= window:
@@ -47,3 +56,22 @@ class MemoryRateLimiter:
         self._windows = {k: v for k, v in self._windows.items() if now - v[0] < window}
         while len(self._windows) > self._max_keys:
             self._windows.pop(next(iter(self._windows)))
+
+
+class RedisRateLimiter:
+    """Fixed windows in Redis: one INCR per hit, the key expiring with its window. A refused
+    hit counts too, which changes nothing: the key is over its limit until the window ends."""
+
+    def __init__(self, redis: Redis) -> None:
+        self._redis = redis
+
+    async def hit(self, key: str, limit: int, window: int) -> Decision:
+        name = REDIS_PREFIX + key
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, window, nx=True)
+            pipe.ttl(name)
+            count, _, ttl = await pipe.execute()
+        if int(count) <= limit:
+            return Decision(True, 0)
+        return Decision(False, max(1, int(ttl)))

@@ -59,8 +59,8 @@ def clean_name(value: str) -> str:
     return name
 
 
-def hit_limit(ctx: Context, key: str, limit: int) -> None:
-    decision = ctx.limiter.hit(key, limit, ctx.settings.login_rate_window_seconds)
+async def hit_limit(ctx: Context, key: str, limit: int) -> None:
+    decision = await ctx.limiter.hit(key, limit, ctx.settings.login_rate_window_seconds)
     if not decision.allowed:
         raise RateLimited("Too many attempts. Try again later.", decision.retry_after)
 
@@ -77,7 +77,7 @@ async def signup(
     principal: Principal, ctx: Context, *, email: str, password: str, name: str
 ) -> SignedIn:
     """Create an account. The very first one becomes admin, atomically."""
-    hit_limit(ctx, f"signup:ip:{principal.client.ip}", ctx.settings.login_rate_per_ip)
+    await hit_limit(ctx, f"signup:ip:{principal.client.ip}", ctx.settings.login_rate_per_ip)
     password_hash = await hash_password(ctx, password, email=email, name=name)
     try:
         async with ctx.db.write() as session:
@@ -140,8 +140,8 @@ async def login(
     """Check credentials (and the second factor, for an account that has it on) and open a
     session; the same error for an unknown account."""
     email = email.strip().lower()
-    hit_limit(ctx, f"login:ip:{principal.client.ip}", ctx.settings.login_rate_per_ip)
-    hit_limit(ctx, f"login:account:{email}", ctx.settings.login_rate_per_account)
+    await hit_limit(ctx, f"login:ip:{principal.client.ip}", ctx.settings.login_rate_per_ip)
+    await hit_limit(ctx, f"login:account:{email}", ctx.settings.login_rate_per_account)
     async with ctx.db.read() as session:
         user = await users.get_by_email(session, email)
     stored = user.password_hash if user else None

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.tables import Chat, Message, Tag
 from confide.errors import NotFound
-from confide.services import audit
+from confide.services import audit, streams
 from confide.services import postings as posting_service
 from confide.services.context import Context
 from confide.store import chats, folders, keys, search, tags
@@ -187,7 +187,7 @@ async def delete_chats(session: AsyncSession, principal: Principal, ids: list[st
 
 def stop_replies(ctx: Context, message_ids: list[str]) -> None:
     for message_id in message_ids:
-        ctx.runner.stop(message_id)
+        streams.request_stop(ctx, message_id)
 
 
 async def bulk(
@@ -246,7 +246,7 @@ async def delete_message(principal: Principal, ctx: Context, chat_id: str, messa
             chat.current_leaf_id = message.parent_id
         await chats.delete_subtree(session, message)
     for stream_id in subtree:
-        ctx.runner.stop(stream_id)
+        streams.request_stop(ctx, stream_id)
 
 
 def branch(rows: list[Message], leaf_id: str | None) -> list[Message]:

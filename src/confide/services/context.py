@@ -11,6 +11,7 @@ from confide.providers.http import HttpPool
 from confide.providers.local import LocalModels
 from confide.rag.vectors import VectorCache
 from confide.runtime.broker import Broker
+from confide.runtime.bus import RedisBus
 from confide.runtime.cache import RecentCache
 from confide.runtime.generation import GenerationRunner
 from confide.security.passwords import PasswordHasher
@@ -24,6 +25,8 @@ from confide.store.access import Principal
 from confide.store.blobs import BlobStore
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
     from confide.rag.embedder import Embedder
     from confide.services.models import ResolvedModel
 
@@ -51,3 +54,6 @@ class Context:
     vectors: VectorCache  # opened embedding vectors of recently searched files
     fetcher: SafeFetcher  # web pages users attach, fetched through the SSRF guard
     live_settings: RecentCache[dict[str, Any]]  # instance settings searches read (a moment)
+    replica: str  # this process's id among the replicas (see store/replicas.py)
+    bus: RedisBus | None = None  # the replicas' control channel, with CONFIDE_REDIS_URL
+    redis: Redis | None = None  # with CONFIDE_REDIS_URL

@@ -71,8 +71,10 @@ class Download:
     body: AsyncIterator[bytes]
 
 
-def _limit(principal: Principal, ctx: Context) -> None:
-    decision = ctx.limiter.hit(f"export:{principal.uid}", EXPORTS_PER_WINDOW, EXPORT_WINDOW_SECONDS)
+async def _limit(principal: Principal, ctx: Context) -> None:
+    decision = await ctx.limiter.hit(
+        f"export:{principal.uid}", EXPORTS_PER_WINDOW, EXPORT_WINDOW_SECONDS
+    )
     if not decision.allowed:
         raise RateLimited("Too many exports at once. Try again later.", decision.retry_after)
 
@@ -95,7 +97,7 @@ async def export_chat(principal: Principal, ctx: Context, chat_id: str, fmt: For
 
 async def export_chats(principal: Principal, ctx: Context, fmt: Format) -> Download:
     """All my chats: one JSON file, or a zip of one Markdown/text file per chat."""
-    _limit(principal, ctx)
+    await _limit(principal, ctx)
     now = utcnow()
     async with ctx.db.write() as session:
         await audit.record(session, principal, "chats.export", format=fmt, scope="all")
@@ -112,7 +114,7 @@ async def export_chats(principal: Principal, ctx: Context, fmt: Format) -> Downl
 
 async def export_account(principal: Principal, ctx: Context) -> Download:
     """Everything of mine as one zip: chats.json, presets.json, settings.json, README.txt."""
-    _limit(principal, ctx)
+    await _limit(principal, ctx)
     now = utcnow()
     async with ctx.db.write() as session:
         cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)

@@ -68,7 +68,9 @@ class ImportReport:
 async def import_chats(principal: Principal, ctx: Context, body: bytes) -> ImportReport:
     """Import every chat of the file `body` for the caller; BadRequest when the file as a
     whole cannot be read (not JSON, too deep, not a format Confide knows, too many chats)."""
-    decision = ctx.limiter.hit(f"import:{principal.uid}", IMPORTS_PER_WINDOW, IMPORT_WINDOW_SECONDS)
+    decision = await ctx.limiter.hit(
+        f"import:{principal.uid}", IMPORTS_PER_WINDOW, IMPORT_WINDOW_SECONDS
+    )
     if not decision.allowed:
         raise RateLimited("Too many imports at once. Try again later.", decision.retry_after)
     try:

@@ -363,7 +363,7 @@ async def _by_address(
     if not asked:
         return list(wanted)
     for _ in asked:
-        decision = ctx.limiter.hit(f"share-address:{principal.uid}", ADDRESSES_PER_HOUR, 3600)
+        decision = await ctx.limiter.hit(f"share-address:{principal.uid}", ADDRESSES_PER_HOUR, 3600)
         if not decision.allowed:
             raise RateLimited(
                 "You have looked up too many addresses for now. Try again later.",

@@ -69,6 +69,10 @@ class ListingCache:
             self._prune()
         self._entries[key] = (self._clock() + ttl, listing)
 
+    def clear(self) -> None:
+        """Forget every listing (a connection changed, here or on another replica)."""
+        self._entries.clear()
+
     def forget(self, connection_id: str) -> None:
         for key in [k for k in self._entries if k.connection_id == connection_id]:
             del self._entries[key]

@@ -19,7 +19,7 @@ from confide.errors import BadRequest, Conflict, NotFound
 from confide.providers.base import ChatMessage, ChatRequest, GenerationParams
 from confide.runtime.broker import BrokerEvent
 from confide.runtime.generation import Outcome
-from confide.services import attachments, models, titles, usage
+from confide.services import attachments, models, streams, titles, usage
 from confide.services.chats import branch
 from confide.services.context import Context
 from confide.services.models import ResolvedModel
@@ -228,6 +228,7 @@ async def _add_reply(
         model=resolved.public_id,
         status=chats.STREAMING,
         sources=[asdict(source) for source in sources],
+        replica=ctx.replica,
     )
     budget = ctx.settings.context_budget_tokens
     system_prompt = with_sources(resolved.system_prompt, sources)
@@ -302,7 +303,7 @@ async def follow(
         message = await chats.get_message(session, principal, chat_id, message_id)
         cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
         snapshot = _snapshot(cipher, message)
-    if ctx.broker.is_known(message_id):
+    if await ctx.broker.knows(message_id):
         return _live(ctx, message_id, after)
     return _once(snapshot)
 
@@ -335,6 +336,6 @@ async def stop(principal: Principal, ctx: Context, chat_id: str, message_id: str
     """Stop a reply being generated (owner only); the text so far is kept."""
     async with ctx.db.read() as session:
         message = await chats.get_message(session, principal, chat_id, message_id)
-    if not ctx.runner.stop(message.id):
+    if not await streams.stop(ctx, message.id):
         raise Conflict("This reply is not being generated.")
     await asyncio.sleep(0)  # let the job record its final state

@@ -192,6 +192,7 @@ async def add_message(
     status: str = "complete",
     attachments: list[dict[str, Any]] | None = None,
     sources: list[dict[str, Any]] | None = None,
+    replica: str | None = None,
 ) -> Message:
     """Append a message to a chat the caller holds; the parent must be in the same chat.
 
@@ -213,6 +214,7 @@ async def add_message(
         status=status,
         attachments=_seal_list(cipher, message_id, "attachments", attachments),
         sources=_seal_list(cipher, message_id, "sources", sources),
+        replica=replica,
         created_at=now,
         updated_at=now,
     )
@@ -301,13 +303,3 @@ async def save_progress_many(
 async def delete_subtree(session: AsyncSession, message: Message) -> None:
     """Delete a message and its descendants (the foreign key cascades to the children)."""
     await session.execute(delete(Message).where(Message.id == message.id))
-
-
-async def interrupt_streaming(session: AsyncSession) -> int:
-    """On start: replies left `streaming` by a stopped server become `interrupted`."""
-    query = (
-        update(Message)
-        .where(Message.status == STREAMING_LITERAL)  # not a bound parameter: the partial index
-        .values(status="interrupted", finish_reason="interrupted", updated_at=utcnow())
-    )
-    return int(getattr(await session.execute(query), "rowcount", 0))

@@ -132,10 +132,23 @@ class Message(Base):
     # their names as they were); on a reply, the passages it was given to cite.
     attachments: Mapped[bytes | None] = mapped_column(LargeBinary)
     sources: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # While `streaming`: the replica generating it. When that replica stops being seen (see
+    # `Replica`), another marks the reply `interrupted`, keeping its text.
+    replica: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         default=utcnow, onupdate=utcnow, server_default=text("CURRENT_TIMESTAMP")
     )
+
+
+class Replica(Base):
+    """A running `confide serve` process, seen a moment ago (it renews `seen_at` every few
+    seconds). Replies of a replica no longer seen are interrupted by the others."""
+
+    __tablename__ = "replicas"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SearchDoc(Base):
