@@ -47,6 +47,20 @@ class Settings(BaseSettings):
         description="Redis for replicas (`redis://host:6379/0`): streams, stops, rate limits and "
         "cache invalidation shared by every replica; empty means this process alone.",
     )
+    replica_timeout_seconds: int = Field(
+        default=15,
+        ge=3,
+        le=3600,
+        description="A replica not seen for this long is gone: another marks its unfinished "
+        "replies `interrupted` (each replica says it is alive five times per period).",
+    )
+    job_lease_seconds: int = Field(
+        default=300,
+        ge=5,
+        le=86400,
+        description="A background job (file ingestion) whose replica has not renewed its claim "
+        "for this long is taken over by another; longer than the slowest single step.",
+    )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="Proxies whose X-Forwarded-For/-Proto are trusted (comma list, or *).",

@@ -157,7 +157,7 @@ async def test_a_file_changed_while_it_is_reembedded_keeps_what_it_has(
     animals = await ready(user, ctx, "animals.md", ANIMALS)
     await choose(admin, REMOTE)
     async with ctx.db.write() as session:
-        claimed = await files.claim_reembed(session, REMOTE, stale_after=ingest.STALE_AFTER)
+        claimed = await files.claim_reembed(session, REMOTE, stale_after=ingest.lease(ctx))
     assert claimed is not None and claimed.claimed_at is not None
     assert (await user.post(f"/api/files/{animals}/reindex")).status_code == 202
     async with ctx.db.write() as session:

@@ -143,7 +143,7 @@ async def test_a_worker_that_lost_its_claim_writes_nothing(
 ) -> None:
     made = await upload(user, "otters.md", GUIDE.encode())
     async with ctx.db.write() as session:
-        row = await files.claim_next(session, stale_after=ingest.STALE_AFTER)
+        row = await files.claim_next(session, stale_after=ingest.lease(ctx))
     assert row is not None and row.claimed_at is not None
     claim = row.claimed_at
     await user.post(f"/api/files/{made['id']}/reindex")  # the user asks again meanwhile
@@ -160,7 +160,7 @@ async def test_a_claim_left_by_a_dead_worker_is_taken_over(
 ) -> None:
     made = await upload(user, "otters.md", GUIDE.encode())
     async with ctx.db.write() as session:
-        long_ago = utcnow() - ingest.STALE_AFTER - timedelta(seconds=1)
+        long_ago = utcnow() - ingest.lease(ctx) - timedelta(seconds=1)
         await session.execute(
             update(File)
             .where(File.id == made["id"])
@@ -173,7 +173,7 @@ async def test_a_claim_left_by_a_dead_worker_is_taken_over(
 async def test_a_fresh_claim_is_left_alone(user: httpx.AsyncClient, ctx: Context) -> None:
     await upload(user, "otters.md", GUIDE.encode())
     async with ctx.db.write() as session:
-        assert await files.claim_next(session, stale_after=ingest.STALE_AFTER) is not None
+        assert await files.claim_next(session, stale_after=ingest.lease(ctx)) is not None
     assert await ingest.run_pending(ctx) == 0  # another worker holds it and is alive
 
 

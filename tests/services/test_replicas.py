@@ -52,7 +52,7 @@ async def test_a_silent_replicas_replies_are_interrupted_and_live_ones_are_not(
 ) -> None:
     chat_id = await new_chat(user)
     await seen(ctx, "alive0000000000a", ago=2)
-    await seen(ctx, "dead00000000000b", ago=replicas.STALE_SECONDS + 5)
+    await seen(ctx, "dead00000000000b", ago=ctx.settings.replica_timeout_seconds + 5)
     alive = await streaming_reply(ctx, chat_id, "alive0000000000a", b"still going")
     dead = await streaming_reply(ctx, chat_id, "dead00000000000b", b"half an answ")
     unknown = await streaming_reply(ctx, chat_id, "never00000000000", b"who ran this")
@@ -70,7 +70,9 @@ async def test_a_beat_renews_this_replica_so_its_own_replies_survive(
     ctx: Context, user: httpx.AsyncClient
 ) -> None:
     chat_id = await new_chat(user)
-    await seen(ctx, ctx.replica, ago=replicas.STALE_SECONDS + 60)  # e.g. after a long pause
+    await seen(
+        ctx, ctx.replica, ago=ctx.settings.replica_timeout_seconds + 60
+    )  # e.g. after a long pause
     mine = await streaming_reply(ctx, chat_id, ctx.replica, b"my own reply")
     assert await replicas.beat(ctx) == []
     assert (await status_of(ctx, mine))[0] == "streaming"

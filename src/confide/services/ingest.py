@@ -32,8 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STALE_AFTER = timedelta(minutes=5)  # a claim not renewed for this long: its worker died
-POLL_SECONDS = 30.0  # how often an idle worker looks for work other replicas queued
+POLL_SECONDS = 30.0  # how often (at most) an idle worker looks for work others queued
 PARSE_SECONDS = 120.0
 PARSE_MEMORY = 1024 * 1024 * 1024
 CHUNK_TOKENS, OVERLAP_TOKENS = 200, 40
@@ -59,7 +58,18 @@ async def work_forever(ctx: Context) -> None:
         except Exception:
             log.exception("the file ingestion queue failed; retrying shortly")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(ctx.ingest_wakeup.wait(), POLL_SECONDS)
+            await asyncio.wait_for(ctx.ingest_wakeup.wait(), poll_seconds(ctx))
+
+
+def poll_seconds(ctx: Context) -> float:
+    """Idle workers look again at least once per lease, so a job whose replica died is
+    taken over soon after its lease ran out."""
+    return min(POLL_SECONDS, ctx.settings.job_lease_seconds)
+
+
+def lease(ctx: Context) -> timedelta:
+    """A claim not renewed for this long: its worker died (CONFIDE_JOB_LEASE_SECONDS)."""
+    return timedelta(seconds=ctx.settings.job_lease_seconds)
 
 
 async def run_pending(ctx: Context) -> int:
@@ -73,7 +83,7 @@ async def run_pending(ctx: Context) -> int:
 async def ingest_next(ctx: Context) -> bool:
     """Take one waiting file and ingest it; False when none is waiting."""
     async with ctx.db.write() as session:
-        row = await files.claim_next(session, stale_after=STALE_AFTER)
+        row = await files.claim_next(session, stale_after=lease(ctx))
         if row is None:
             return False
         cipher = await keys.cipher_for(session, ctx.sealer, row.user_id)

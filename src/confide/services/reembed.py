@@ -18,7 +18,7 @@ from confide.db.tables import Chunk
 from confide.rag.chunking import PATH_SEPARATOR
 from confide.services import embedders
 from confide.services.context import Context
-from confide.services.ingest import EMBED_BATCH, STALE_AFTER, vector_blocks
+from confide.services.ingest import EMBED_BATCH, lease, vector_blocks
 from confide.store import files, keys
 from confide.store.keys import UserCipher
 
@@ -39,7 +39,7 @@ async def reembed_next(ctx: Context) -> bool:
         log.warning("files cannot be re-embedded now: %s", exc)
         return False
     async with ctx.db.write() as session:
-        row = await files.claim_reembed(session, embedder.name, stale_after=STALE_AFTER)
+        row = await files.claim_reembed(session, embedder.name, stale_after=lease(ctx))
         if row is None:
             return False
         cipher = await keys.cipher_for(session, ctx.sealer, row.user_id)

@@ -4,7 +4,8 @@ them ends the replies of one that went silent (killed, crashed, cut off), so no 
 
 With SQLite there is one process: at its start, every reply left `streaming` is interrupted
 at once (none can still be running). With PostgreSQL, other replicas may be generating, so a
-starting replica interrupts only replies whose replica has not been seen for STALE_SECONDS.
+starting replica interrupts only replies whose replica has not been seen for
+`CONFIDE_REPLICA_TIMEOUT_SECONDS`.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from confide.services.context import Context
 from confide.store import replicas
 
 log = logging.getLogger("confide.replicas")
-BEAT_SECONDS = 3.0
-STALE_SECONDS = 15.0  # five missed beats: that replica is gone
+BEATS_PER_TIMEOUT = 5  # a replica is gone after five missed beats
 FORGET_AFTER = timedelta(days=1)
 INTERRUPTED: dict[str, object] = {
     "status": "interrupted",
@@ -39,7 +39,7 @@ async def arrive(ctx: Context) -> None:
         if ctx.db.is_sqlite:
             ended = await replicas.interrupt_all(session)
         else:
-            ended = await _sweep(session)
+            ended = await _sweep(ctx, session)
     await _announce(ctx, ended)
 
 
@@ -47,15 +47,16 @@ async def beat(ctx: Context) -> list[str]:
     """Renew this replica and interrupt the orphans of silent ones; answers their ids."""
     async with ctx.db.write() as session:
         await replicas.renew(session, ctx.replica)
-        ended = await _sweep(session)
+        ended = await _sweep(ctx, session)
         await replicas.forget_older(session, utcnow() - FORGET_AFTER)
     await _announce(ctx, ended)
     return ended
 
 
 async def beat_forever(ctx: Context) -> None:
+    every = ctx.settings.replica_timeout_seconds / BEATS_PER_TIMEOUT
     while True:
-        await asyncio.sleep(BEAT_SECONDS)
+        await asyncio.sleep(every)
         try:
             await beat(ctx)
         except Exception:
@@ -68,8 +69,8 @@ async def leave(ctx: Context) -> None:
         await replicas.forget(session, ctx.replica)
 
 
-async def _sweep(session: AsyncSession) -> list[str]:
-    since = utcnow() - timedelta(seconds=STALE_SECONDS)
+async def _sweep(ctx: Context, session: AsyncSession) -> list[str]:
+    since = utcnow() - timedelta(seconds=ctx.settings.replica_timeout_seconds)
     return await replicas.interrupt_orphans(session, alive_since=since)
 
 
