@@ -141,3 +141,16 @@ async def test_finished_streams_expire_and_unknown_ones_are_not_known(
     a.close(sid)
     await flushed(a)
     assert 0 < await redis.ttl(stream_key(sid)) <= 30
+
+
+async def test_following_a_stream_that_expired_meanwhile_ends_at_once(
+    pair: tuple[RedisBroker, RedisBroker, Redis],
+) -> None:
+    a, b, redis = pair
+    sid = secrets.token_hex(16)
+    a.open(sid)
+    await flushed(a)
+    assert await b.knows(sid)
+    await redis.delete(stream_key(sid))  # expired between the check and the follow
+    assert await collect(b, sid) == []
+    assert not await b.knows(sid)

@@ -106,7 +106,7 @@ class RedisBroker:
     # --- following --------------------------------------------------------------------------
 
     async def knows(self, stream_id: str) -> bool:
-        if self._local.is_known(stream_id) or self._remote.is_known(stream_id):
+        if self._local.is_known(stream_id):
             return True
         return bool(await self._redis.exists(stream_key(stream_id)))
 
@@ -134,9 +134,13 @@ class RedisBroker:
         if count:
             return
         self._remote.open(stream_id)
-        history: list[Any] = cast(Any, await self._redis.xrange(stream_key(stream_id), min="1-0"))
+        key = stream_key(stream_id)
+        history: list[Any] = cast(Any, await self._redis.xrange(key, min="1-0"))
         for entry_id, fields in history:
             self._mirror(stream_id, entry_id, fields)
+        if not history and not await self._redis.exists(key):
+            self._remote.close(stream_id)  # gone meanwhile: nothing will ever come
+            return
         if self._reader is None or self._reader.done():
             self._reader = asyncio.create_task(self._read_forever(), name="broker-read")
         else:
