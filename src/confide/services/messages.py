@@ -24,7 +24,7 @@ from confide.services.chats import branch
 from confide.services.context import Context
 from confide.services.models import ResolvedModel
 from confide.services.prompting import build_messages, fitting, merge_params, with_sources
-from confide.store import chats, keys, search
+from confide.store import chats, keys, search, title_jobs
 from confide.store.access import Principal
 from confide.store.keys import UserCipher
 
@@ -268,6 +268,7 @@ class ReplySaver:
                 "completion_tokens": outcome.usage.completion_tokens,
             }
         self.ctx.progress.discard(self.reply.message_id)
+        wants_title = self.first_exchange and outcome.status == "complete"
         async with self.ctx.db.write() as session:
             await chats.save_reply(
                 session,
@@ -280,11 +281,12 @@ class ReplySaver:
                 usage=stats,
             )
             await search.add_text(session, self.cipher, self.chat_id, outcome.text)
+            model = self.reply.resolved.public_id
+            claim = await title_jobs.add(session, self.chat_id, model) if wants_title else None
         usage.record(self.principal, self.ctx, self.reply.resolved.public_id, outcome.usage)
-        if self.first_exchange and outcome.status == "complete":
-            job = titles.title_chat(
-                self.principal, self.ctx, self.chat_id, self.reply.resolved, self.history
-            )
+        if claim is not None:
+            first = next((m.content for m in self.history if m.role == "user"), "")
+            job = titles.title_chat(self.principal, self.ctx, claim, self.reply.resolved, first)
             self.ctx.runner.spawn(job, name=f"title-{self.chat_id}")
 
 

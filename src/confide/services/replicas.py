@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.types import utcnow
+from confide.services import titles
 from confide.services.context import Context
 from confide.store import replicas
 
@@ -44,12 +45,14 @@ async def arrive(ctx: Context) -> None:
 
 
 async def beat(ctx: Context) -> list[str]:
-    """Renew this replica and interrupt the orphans of silent ones; answers their ids."""
+    """Renew this replica, interrupt the orphans of silent ones (answers their ids) and take
+    over the title jobs their replicas left."""
     async with ctx.db.write() as session:
         await replicas.renew(session, ctx.replica)
         ended = await _sweep(ctx, session)
         await replicas.forget_older(session, utcnow() - FORGET_AFTER)
     await _announce(ctx, ended)
+    await titles.take_over(ctx)
     return ended
 
 

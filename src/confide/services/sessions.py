@@ -89,6 +89,11 @@ def _session_expired(ctx: Context, row: Session, now: datetime) -> bool:
     return _session_end(ctx, row) <= now
 
 
+def principal_of(user: User) -> Principal:
+    """The user as a principal for work done on their behalf in the background."""
+    return _principal(user)
+
+
 def _principal(
     user: User, *, session_id: str | None = None, api_key_id: str | None = None
 ) -> Principal:

@@ -300,6 +300,23 @@ async def save_progress_many(
     await session.execute(statement, rows)
 
 
+async def owner_and_first_message(
+    session: AsyncSession, chat_id: str
+) -> tuple[str, Message | None] | None:
+    """For background work on a chat (a title): its owner's id and its first user message;
+    None when the chat is gone. Not scoped to a principal: the caller acts for the owner."""
+    owner = await session.scalar(select(Chat.user_id).where(Chat.id == chat_id))
+    if owner is None:
+        return None
+    query = (
+        select(Message)
+        .where(Message.chat_id == chat_id, Message.role == "user")
+        .order_by(Message.id)
+        .limit(1)
+    )
+    return owner, await session.scalar(query)
+
+
 async def delete_subtree(session: AsyncSession, message: Message) -> None:
     """Delete a message and its descendants (the foreign key cascades to the children)."""
     await session.execute(delete(Message).where(Message.id == message.id))

@@ -28,6 +28,7 @@ from confide.db.tables.chats import (
     SearchFresh,
     Share,
     Tag,
+    TitleJob,
 )
 from confide.db.tables.documents import (
     Chunk,
@@ -82,6 +83,7 @@ __all__ = [
     "Share",
     "SystemKey",
     "Tag",
+    "TitleJob",
     "TwoFactor",
     "UsageDaily",
     "User",

@@ -151,6 +151,21 @@ class Replica(Base):
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class TitleJob(Base):
+    """A chat title still to write, after the chat's first reply. The replica that wrote the
+    reply claims it at once and removes it when done; a claim older than the job lease means
+    that replica died, and another one takes the job over."""
+
+    __tablename__ = "title_jobs"
+
+    chat_id: Mapped[str] = mapped_column(
+        ID, ForeignKey("chats.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(200))  # the public id of the model that answered
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=1)
+
+
 class SearchDoc(Base):
     """A chat as the search index knows it: a small integer id for its postings."""
 

@@ -1,5 +1,5 @@
 """replicas: the running processes and the replies each is generating, so a reply whose
-replica died is marked interrupted by another
+replica died is marked interrupted by another; title_jobs: chat titles still to write, leased
 
 Revision ID: 0013
 Revises: 0012
@@ -27,9 +27,24 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("messages") as batch:
         batch.add_column(sa.Column("replica", sa.String(length=16), nullable=True))
+    op.create_table(
+        "title_jobs",
+        sa.Column("chat_id", sa.String(length=32), nullable=False),
+        sa.Column("model", sa.String(length=200), nullable=False),
+        sa.Column("claimed_at", UTCDateTime(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["chat_id"],
+            ["chats.id"],
+            name=op.f("fk_title_jobs_chat_id_chats"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("chat_id", name=op.f("pk_title_jobs")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("title_jobs")
     with op.batch_alter_table("messages") as batch:
         batch.drop_column("replica")
     op.drop_table("replicas")
