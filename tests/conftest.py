@@ -9,15 +9,17 @@ that server cannot be reached.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
+import boto3
 import httpx
 import pytest
 from sqlalchemy import text
@@ -28,6 +30,9 @@ from confide.db.engine import Database
 from confide.db.tables import Base
 from confide.services.context import Context
 from confide.settings import Settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 pytest_plugins = ["tests.fakes.fixtures"]  # fake upstreams, loopback-only guard
 
@@ -171,6 +176,64 @@ async def _truncate_all(url: str) -> None:
             await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     finally:
         await db.dispose()
+
+
+# --- object storage --------------------------------------------------------------------------
+
+S3_REGION = "us-east-1"
+S3_KEY_ID, S3_SECRET = "confide-test", "confide-test-secret"  # moto takes any pair
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-compatible server for the session (moto, in this process, on 127.0.0.1 at a
+    free port): its URL. It starts empty; `new_bucket` makes a bucket of a test's own."""
+    # Imported here: moto is slow to import, and most test runs never need it.
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@functools.cache
+def s3_client(endpoint: str) -> S3Client:
+    """A plain boto3 client of that server, to look at buckets from outside the app."""
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=endpoint,
+        region_name=S3_REGION,
+        aws_access_key_id=S3_KEY_ID,
+        aws_secret_access_key=S3_SECRET,
+    )
+
+
+def new_bucket(endpoint: str) -> str:
+    """Create a bucket with a name no other test uses; answers the name."""
+    name = f"confide-test-{uuid.uuid4().hex[:16]}"
+    s3_client(endpoint).create_bucket(Bucket=name)
+    return name
+
+
+def s3_settings(endpoint: str, bucket: str, prefix: str = "confide") -> dict[str, Any]:
+    """Settings overrides that put uploaded files in `bucket` (under `prefix`)."""
+    return {
+        "storage_url": f"s3://{bucket}/{prefix}" if prefix else f"s3://{bucket}",
+        "storage_endpoint": endpoint,
+        "storage_region": S3_REGION,
+        "storage_access_key_id": S3_KEY_ID,
+        "storage_secret_access_key": S3_SECRET,
+    }
+
+
+def object_names(endpoint: str, bucket: str) -> list[str]:
+    """Every object name in `bucket` (for checking what was, or was not, left behind)."""
+    pages = s3_client(endpoint).get_paginator("list_objects_v2").paginate(Bucket=bucket)
+    return [item["Key"] for page in pages for item in page.get("Contents", [])]
 
 
 # --- the app ---------------------------------------------------------------------------------

@@ -126,3 +126,80 @@ def test_load_settings_names_the_lifetimes(monkeypatch: pytest.MonkeyPatch) -> N
 def test_settings_are_frozen() -> None:
     with pytest.raises(ValidationError):
         Settings().port = 1  # type: ignore[misc]
+
+
+def test_files_stay_on_disk_unless_a_storage_url_is_set() -> None:
+    settings = Settings()
+    assert (settings.storage_url, settings.storage_bucket, settings.storage_prefix) == ("", "", "")
+    assert settings.storage_secret_access_key.get_secret_value() == ""
+
+
+@pytest.mark.parametrize(
+    ("url", "bucket", "prefix"),
+    [
+        ("s3://confide-files", "confide-files", ""),
+        ("s3://confide-files/", "confide-files", ""),
+        ("s3://my.bucket-2/prod/confide/", "my.bucket-2", "prod/confide"),
+    ],
+)
+def test_a_storage_url_names_a_bucket_and_a_prefix(url: str, bucket: str, prefix: str) -> None:
+    settings = Settings(storage_url=url)
+    assert (settings.storage_bucket, settings.storage_prefix) == (bucket, prefix)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/var/lib/confide/files",
+        "file:///var/lib/confide/files",
+        "gs://bucket/prefix",
+        "s3://",
+        "s3://Upper-Case",
+        "s3://ab",
+        "s3://under_score",
+        "s3://-dash-first",
+        "s3://two..dots",
+        "s3://user:secret@bucket",
+        "s3://bucket/a//b",
+        "s3://bucket/../elsewhere",
+        "s3://bucket/prefix?versionId=1",
+    ],
+)
+def test_a_bad_storage_url_is_refused_in_one_line_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("CONFIDE_STORAGE_URL", url)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith("invalid setting CONFIDE_STORAGE_URL: ")
+    assert "\n" not in message
+    assert "secret" not in message  # credentials in the URL are not echoed
+
+
+def test_the_storage_endpoint_is_an_http_origin(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(storage_endpoint="http://minio:9000/").storage_endpoint == "http://minio:9000"
+    for bad in ("minio:9000", "ftp://minio", "http://minio:9000/bucket"):
+        monkeypatch.setenv("CONFIDE_STORAGE_ENDPOINT", bad)
+        with pytest.raises(SettingsError, match=r"^invalid setting CONFIDE_STORAGE_ENDPOINT: "):
+            load_settings()
+
+
+@pytest.mark.parametrize(
+    "given", ["CONFIDE_STORAGE_ACCESS_KEY_ID", "CONFIDE_STORAGE_SECRET_ACCESS_KEY"]
+)
+def test_storage_credentials_come_in_pairs(monkeypatch: pytest.MonkeyPatch, given: str) -> None:
+    monkeypatch.setenv(given, "only-half-of-it")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert "CONFIDE_STORAGE_ACCESS_KEY_ID" in message and "CONFIDE_STORAGE_SECRET" in message
+    assert "only-half-of-it" not in message
+
+
+def test_the_storage_secret_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIDE_STORAGE_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    monkeypatch.setenv("CONFIDE_STORAGE_SECRET_ACCESS_KEY", "wJalrXUtnFEMI-example")
+    settings = load_settings()
+    assert settings.storage_secret_access_key.get_secret_value() == "wJalrXUtnFEMI-example"
+    assert "wJalrXUtnFEMI" not in repr(settings) and "wJalrXUtnFEMI" not in str(settings)

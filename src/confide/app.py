@@ -75,7 +75,7 @@ from confide.settings import Settings
 from confide.store import connections as connection_store
 from confide.store import instance_settings
 from confide.store.access import AUTH, Principal
-from confide.store.blobs import LocalBlobs
+from confide.store.blobs import blob_store
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -153,7 +153,7 @@ async def build_context(settings: Settings) -> Context:
         touches=touch_batch(db),
         principals=principals,
         resolved=resolved,
-        blobs=LocalBlobs(settings.files_dir),
+        blobs=blob_store(settings),
         embedder=LazyEmbedder(_built_in_embedder, BUILT_IN_NAME),
         ingest_wakeup=asyncio.Event(),
         vectors=VectorCache(),

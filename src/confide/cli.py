@@ -20,6 +20,7 @@ from confide.security.sealing import KeyFileError
 from confide.services import admin_cli, audit, keys
 from confide.settings import Settings, SettingsError, load_settings
 from confide.store.access import Principal
+from confide.store.blobs import StorageError, check_storage
 
 Command = Callable[[Settings, argparse.Namespace], int]
 
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         run: Command = args.run
         return run(settings, args)
-    except (SettingsError, KeyFileError, ConfideError) as exc:
+    except (SettingsError, KeyFileError, ConfideError, StorageError) as exc:
         print(f"confide: {exc}", file=sys.stderr)
         return 2
 
@@ -87,6 +88,7 @@ def cmd_version(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     logs.configure(settings)
+    check_storage(settings)  # an unusable bucket stops the start here, in one line
     uvicorn.run(
         create_app(settings),
         host=args.host or settings.host,

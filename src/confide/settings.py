@@ -8,13 +8,16 @@ environment variable that is set explicitly always wins over the stored value.
 from __future__ import annotations
 
 import ipaddress
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 
 class SignupMode(StrEnum):
@@ -146,6 +149,27 @@ class Settings(BaseSettings):
         "internal (an intranet wiki: `10.0.0.5:443`, `[fd00::5]:443`); empty: none.",
     )
 
+    storage_url: str = Field(
+        default="",
+        description="Where uploaded files' sealed bytes go: empty for `<data dir>/files`, or "
+        "`s3://bucket/optional/prefix` for an S3-compatible object store.",
+    )
+    storage_endpoint: str = Field(
+        default="",
+        description="The object store's URL (MinIO, Ceph, R2: `http://minio:9000`); empty: AWS.",
+    )
+    storage_region: str = Field(
+        default="", description="The bucket's region; empty: boto3's default (us-east-1)."
+    )
+    storage_access_key_id: str = Field(
+        default="",
+        description="Object store access key id; empty (with the secret): boto3's default "
+        "credentials (environment, shared file, instance role).",
+    )
+    storage_secret_access_key: SecretStr = Field(
+        default=SecretStr(""), description="The secret for `storage_access_key_id`."
+    )
+
     @field_validator("web_pages_allow")
     @classmethod
     def _check_allowed(cls, value: list[str]) -> list[str]:
@@ -191,6 +215,20 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("storage_url")
+    @classmethod
+    def _check_storage_url(cls, value: str) -> str:
+        if value:
+            _bucket_and_prefix(value)
+        return value
+
+    @field_validator("storage_endpoint")
+    @classmethod
+    def _check_storage_endpoint(cls, value: str) -> str:
+        if value:
+            _require_origin(value)
+        return value.rstrip("/")
+
     @field_validator("log_level")
     @classmethod
     def _check_log_level(cls, value: str) -> str:
@@ -204,6 +242,17 @@ class Settings(BaseSettings):
         if self.session_idle_minutes > self.session_max_days * 24 * 60:
             raise ValueError(
                 "CONFIDE_SESSION_IDLE_MINUTES cannot exceed CONFIDE_SESSION_MAX_DAYS (in minutes)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_storage_credentials(self) -> Settings:
+        if bool(self.storage_access_key_id) != bool(
+            self.storage_secret_access_key.get_secret_value()
+        ):
+            raise ValueError(
+                "set both CONFIDE_STORAGE_ACCESS_KEY_ID and CONFIDE_STORAGE_SECRET_ACCESS_KEY, "
+                "or neither (boto3's default credentials)"
             )
         return self
 
@@ -225,6 +274,16 @@ class Settings(BaseSettings):
     def files_dir(self) -> Path:
         """Where uploaded files' sealed bytes live."""
         return self.data_dir / "files"
+
+    @property
+    def storage_bucket(self) -> str:
+        """The S3 bucket of `storage_url`; empty when files stay on local disk."""
+        return _bucket_and_prefix(self.storage_url)[0] if self.storage_url else ""
+
+    @property
+    def storage_prefix(self) -> str:
+        """The object name prefix of `storage_url` (no slash at either end; may be empty)."""
+        return _bucket_and_prefix(self.storage_url)[1] if self.storage_url else ""
 
     @property
     def secure_cookies(self) -> bool:
@@ -251,6 +310,27 @@ def _address_port(pair: str) -> tuple[str, int]:
     if not 0 < number < 65536:
         raise problem
     return str(address), number
+
+
+def _bucket_and_prefix(url: str) -> tuple[str, str]:
+    """`s3://bucket/some/prefix` as ("bucket", "some/prefix"); ValueError when it is not one."""
+    parts = urlsplit(url)
+    problem = ValueError(
+        f"{url!r} is not s3://bucket/optional/prefix (leave it empty to keep files on disk)"
+    )
+    if "@" in parts.netloc:  # not echoed: it holds a secret
+        raise ValueError(
+            "cannot carry credentials: use CONFIDE_STORAGE_ACCESS_KEY_ID and "
+            "CONFIDE_STORAGE_SECRET_ACCESS_KEY"
+        )
+    if parts.scheme != "s3" or parts.query or parts.fragment:
+        raise problem
+    bucket, prefix = parts.netloc, parts.path.strip("/")
+    if not _BUCKET.fullmatch(bucket) or ".." in bucket:
+        raise ValueError(f"{bucket!r} is not an S3 bucket name (3-63 of a-z, 0-9, '.', '-')")
+    if prefix and any(segment in {"", ".", ".."} for segment in prefix.split("/")):
+        raise problem
+    return bucket, prefix
 
 
 def _require_origin(value: str, *, allow_path: bool = False) -> None:

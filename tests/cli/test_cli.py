@@ -31,7 +31,7 @@ from confide.db.migrations import HEAD
 from confide.db.tables import UserKey
 from confide.services.context import Context
 from confide.settings import Settings
-from tests.conftest import PASSWORD, _truncate_all, new_client
+from tests.conftest import PASSWORD, _truncate_all, new_bucket, new_client, s3_settings
 from tests.store.test_sealed_content import MESSAGES, TITLE, make_user, read_chat, write_chat
 
 NEW_PASSWORD = "another sturdy passphrase 7"
@@ -236,6 +236,25 @@ def test_invalid_settings_stop_with_one_line_naming_the_variable(
     assert captured.err.count("\n") == 1
 
 
+def test_serve_stops_in_one_line_when_the_bucket_cannot_be_used(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], s3_endpoint: str
+) -> None:
+    served: list[Any] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: served.append(app))
+    monkeypatch.setattr("confide.logs.configure", lambda settings: None)
+    for name, value in s3_settings(s3_endpoint, "no-such-bucket").items():
+        monkeypatch.setenv(f"CONFIDE_{name.upper()}", value)
+    assert main(["serve"]) == 2
+    assert capsys.readouterr().err == (
+        f"confide: bucket 'no-such-bucket' at {s3_endpoint} does not exist: create it, or fix "
+        "CONFIDE_STORAGE_URL\n"
+    )
+    assert served == []
+    monkeypatch.setenv("CONFIDE_STORAGE_URL", f"s3://{new_bucket(s3_endpoint)}/confide")
+    assert main(["serve"]) == 0  # the bucket answers: on to serving
+    assert len(served) == 1
+
+
 def test_a_key_file_readable_by_others_stops_the_cli(
     env: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -322,9 +341,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-# Imported only where they are used (the parse worker, the embedder, the local model): each
-# costs the idle server megabytes and its start tenths of a second.
-HEAVY = {"numpy", "docx", "openpyxl", "pptx", "pypdf", "PIL", "lxml", "tokenizers", "llama_cpp"}
+# Imported only where they are used (the parse worker, the embedder, the local model, the S3
+# store): each costs the idle server megabytes and its start tenths of a second.
+HEAVY = {
+    *("numpy", "docx", "openpyxl", "pptx", "pypdf", "PIL", "lxml", "tokenizers", "llama_cpp"),
+    *("boto3", "botocore"),
+}
 
 
 @pytest.mark.slow

@@ -1,4 +1,5 @@
-"""Where uploaded files' (sealed) bytes live: a directory in the data dir by default.
+"""Where uploaded files' (sealed) bytes live: a directory in the data dir by default, or an
+S3-compatible bucket (`S3Blobs` in s3_blobs.py) when CONFIDE_STORAGE_URL says so.
 
 A blob's key is random (see `new_key`), never derived from the user's file name, so nothing a
 user types reaches a path. Writes land in a temporary file first and are renamed into place,
@@ -13,7 +14,10 @@ import os
 import secrets
 from collections.abc import AsyncIterable, AsyncIterator
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    from confide.settings import Settings
 
 READ_BYTES = 256 * 1024
 _KEY_CHARS = frozenset("0123456789abcdef")
@@ -27,9 +31,39 @@ class BlobStore(Protocol):
     async def delete(self, key: str) -> None: ...
 
 
+class StorageError(Exception):
+    """The configured object store cannot be used; the message is one line for the operator."""
+
+
 def new_key() -> str:
     """A fresh random blob key (128 bits, hex)."""
     return secrets.token_hex(16)
+
+
+def check_key(key: str) -> str:
+    """`key` when it is one `new_key` could have made; ValueError otherwise, so nothing else
+    (a user's text, a path) ever becomes a file or object name."""
+    if len(key) != 32 or not set(key) <= _KEY_CHARS:
+        raise ValueError("not a blob key")
+    return key
+
+
+def blob_store(settings: Settings) -> BlobStore:
+    """The store CONFIDE_STORAGE_URL names: local disk when it is empty."""
+    if not settings.storage_url:
+        return LocalBlobs(settings.files_dir)
+    # Imported here on purpose: boto3 costs the start time and memory, paid only with S3.
+    from confide.store.s3_blobs import S3Blobs
+
+    return S3Blobs.from_settings(settings)
+
+
+def check_storage(settings: Settings) -> None:
+    """Before serving: StorageError (one line) when the configured bucket is unusable."""
+    if settings.storage_url:
+        from confide.store.s3_blobs import S3Blobs
+
+        S3Blobs.from_settings(settings).check()
 
 
 class LocalBlobs:
@@ -39,9 +73,7 @@ class LocalBlobs:
         self.root = root
 
     def _path(self, key: str) -> Path:
-        if len(key) != 32 or not set(key) <= _KEY_CHARS:
-            raise ValueError("not a blob key")
-        return self.root / key[:2] / key
+        return self.root / key[:2] / check_key(key)
 
     async def write(self, key: str, chunks: AsyncIterable[bytes]) -> int:
         """Store `chunks` under `key`; answers the bytes written. On any error (including the
