@@ -177,3 +177,46 @@ def test_a_reply_whose_replica_is_killed_ends_interrupted_with_its_text(
         assert final["content"], "the text generated before the kill is kept"
         assert relayed.startswith(final["content"])
         assert ended - started < 40
+
+
+def test_a_file_uploaded_through_one_replica_is_downloaded_through_the_other(
+    pair: Pair,
+) -> None:
+    data = b"A line in a file. " * 50_000 + bytes(range(256))  # ~900 KB, some binary
+    with member(pair.a) as on_a, member(pair.b, cookies=on_a.cookies) as on_b:
+        uploaded = on_a.post("/api/files", files={"file": ("notes.txt", data, "text/plain")})
+        assert uploaded.status_code == 201, uploaded.text
+        file_id = uploaded.json()["id"]
+        downloaded = on_b.get(f"/api/files/{file_id}/content")
+        assert downloaded.status_code == 200
+        assert downloaded.content == data
+        assert on_b.delete(f"/api/files/{file_id}").status_code == 204
+        assert on_a.get(f"/api/files/{file_id}/content").status_code == 404
+
+
+def test_an_ingestion_on_a_killed_replica_is_finished_by_the_other(fresh_pair: Pair) -> None:
+    pair = fresh_pair
+    text = "\n\n".join(
+        f"Paragraph {n}: the lighthouse keeper logged ship number {n * 7919 % 10007} "
+        f"passing the northern reef at dawn, with weather code {n % 13} and crew {n % 29}."
+        for n in range(1, 1200)
+    ).encode()
+    with member(pair.a) as on_a, member(pair.b, cookies=on_a.cookies) as on_b:
+        uploaded = on_a.post("/api/files", files={"file": ("log.txt", text, "text/plain")})
+        assert uploaded.status_code == 201, uploaded.text
+        file_id = uploaded.json()["id"]
+
+        def status() -> dict[str, Any]:
+            found: dict[str, Any] = on_b.get(f"/api/files/{file_id}").json()
+            return found
+
+        # A was woken by its own upload (B only polls): A holds it. Past parsing, it embeds.
+        eventually(lambda: status()["progress"] >= 20, 120, last=status)
+        pair.a.kill()
+        assert status()["status"] == "processing"  # A died in the middle of it
+        eventually(lambda: status()["status"] == "ready", pair.lease + 150, last=status)
+        assert status()["chunk_count"] > 0
+        found = on_b.get("/api/files/search", params={"q": "Paragraph 1199 lighthouse"})
+        assert found.status_code == 200, found.text
+        texts = [item["text"] for item in found.json()["items"]]
+        assert any("Paragraph 1199:" in text for text in texts), "the file's end is indexed"
