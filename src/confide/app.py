@@ -61,6 +61,7 @@ from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from confide.security.safe_http import SafeFetcher
 from confide.security.sealing import KeyRing, Sealer
+from confide.security.transit import Transit
 from confide.services import avatars as avatar_service
 from confide.services import ingest, replicas, sessions
 from confide.services import models as model_service
@@ -123,9 +124,14 @@ async def build_context(settings: Settings) -> Context:
     await migrate.upgrade(db)
     replica = secrets.token_hex(8)
     redis = await _connect_redis(settings, replica)
-    broker: Broker = MemoryBroker() if redis is None else RedisBroker(redis)
-    limiter: RateLimiter = MemoryRateLimiter() if redis is None else RedisRateLimiter(redis)
-    bus = None if redis is None else RedisBus(redis, replica)
+    broker: Broker = MemoryBroker()
+    limiter: RateLimiter = MemoryRateLimiter()
+    bus = None
+    if redis is not None:
+        transit = Transit(ring)
+        broker = RedisBroker(redis, transit)
+        limiter = RedisRateLimiter(redis, transit)
+        bus = RedisBus(redis, replica)
     listings = ListingCache()
     principals: RecentCache[Principal] = RecentCache(sessions.PRINCIPAL_TTL_SECONDS)
     db.on_commit(AUTH, principals.invalidate)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
 from confide.runtime.bus import RESYNC, RedisBus
 from confide.security.ratelimit import RedisRateLimiter
+from confide.security.sealing import KeyRing
+from confide.security.transit import Transit
 
 
 @pytest.fixture
@@ -90,8 +93,13 @@ async def test_after_losing_the_channel_a_replica_resyncs(
         await named.aclose()
 
 
-async def test_replicas_share_one_count_per_key(clients: list[Redis]) -> None:
-    a, b = RedisRateLimiter(clients[0]), RedisRateLimiter(clients[1])
+@pytest.fixture
+def transit(tmp_path: Path) -> Transit:
+    return Transit(KeyRing.load_or_create(tmp_path / "master.key"))
+
+
+async def test_replicas_share_one_count_per_key(clients: list[Redis], transit: Transit) -> None:
+    a, b = RedisRateLimiter(clients[0], transit), RedisRateLimiter(clients[1], transit)
     key = f"test:{secrets.token_hex(8)}"
     decisions = [await limiter.hit(key, 3, 60) for limiter in (a, b, a)]
     assert all(d.allowed for d in decisions)
@@ -101,8 +109,19 @@ async def test_replicas_share_one_count_per_key(clients: list[Redis]) -> None:
     assert (await a.hit(f"{key}:other", 3, 60)).allowed  # keys are counted apart
 
 
-async def test_a_window_ends_and_counting_starts_again(clients: list[Redis]) -> None:
-    limiter = RedisRateLimiter(clients[0])
+async def test_limit_keys_in_redis_name_no_address(clients: list[Redis], transit: Transit) -> None:
+    address = f"someone-{secrets.token_hex(4)}@example.com"
+    before = {name async for name in clients[0].scan_iter("confide:limit:*", count=1000)}
+    await RedisRateLimiter(clients[0], transit).hit(f"login:account:{address}", 5, 60)
+    after = {name async for name in clients[0].scan_iter("confide:limit:*", count=1000)}
+    assert after - before == {f"confide:limit:{transit.name(f'login:account:{address}')}"}
+    assert address not in repr(after)
+
+
+async def test_a_window_ends_and_counting_starts_again(
+    clients: list[Redis], transit: Transit
+) -> None:
+    limiter = RedisRateLimiter(clients[0], transit)
     key = f"test:{secrets.token_hex(8)}"
     assert (await limiter.hit(key, 1, 1)).allowed
     assert not (await limiter.hit(key, 1, 1)).allowed

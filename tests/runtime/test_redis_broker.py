@@ -6,20 +6,32 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
 from confide.runtime.broker import BrokerEvent
 from confide.runtime.redis_broker import RedisBroker, stream_key
+from confide.security.sealing import KeyRing
+from confide.security.transit import Transit
 
 DONE = {"status": "complete"}
 
 
 @pytest.fixture
-async def pair(redis_url: str) -> AsyncIterator[tuple[RedisBroker, RedisBroker, Redis]]:
+def transit(tmp_path: Path) -> Transit:
+    """Both replicas read the same master key file."""
+    return Transit(KeyRing.load_or_create(tmp_path / "master.key"))
+
+
+@pytest.fixture
+async def pair(
+    redis_url: str, transit: Transit
+) -> AsyncIterator[tuple[RedisBroker, RedisBroker, Redis]]:
     clients = [Redis.from_url(redis_url, decode_responses=True) for _ in range(3)]
-    a, b = RedisBroker(clients[0], keep_finished=30), RedisBroker(clients[1], keep_finished=30)
+    a = RedisBroker(clients[0], transit, keep_finished=30)
+    b = RedisBroker(clients[1], transit, keep_finished=30)
     yield a, b, clients[2]
     for broker in (a, b):
         await broker.aclose()
@@ -154,3 +166,27 @@ async def test_following_a_stream_that_expired_meanwhile_ends_at_once(
     await redis.delete(stream_key(sid))  # expired between the check and the follow
     assert await collect(b, sid) == []
     assert not await b.knows(sid)
+
+
+async def test_redis_never_holds_reply_text_in_the_clear(
+    pair: tuple[RedisBroker, RedisBroker, Redis], tmp_path: Path
+) -> None:
+    a, b, redis = pair
+    sid = secrets.token_hex(16)
+    a.open(sid)
+    a.publish(sid, "delta", {"text": "my secret diagnosis"})
+    a.publish(sid, "done", DONE)
+    a.close(sid)
+    await flushed(a)
+    raw = await redis.xrange(stream_key(sid))
+    assert raw and "diagnosis" not in repr(raw)
+    followed = await collect(b, sid)
+    assert followed[0].data == {"text": "my secret diagnosis"}
+    # A replica with another master key cannot read the stream (and says so in its log).
+    stranger = RedisBroker(redis, Transit(KeyRing.load_or_create(tmp_path / "other.key")))
+    try:
+        events = await collect(stranger, sid)
+    finally:
+        await stranger.aclose()
+    assert [e.kind for e in events] == ["error"]
+    assert "diagnosis" not in repr(events)

@@ -77,9 +77,12 @@ class MemoryBroker:
     async def knows(self, stream_id: str) -> bool:
         return self.is_known(stream_id)
 
-    async def is_live(self, stream_id: str) -> bool:
+    def is_open(self, stream_id: str) -> bool:
         channel = self._channels.get(stream_id)
         return channel is not None and channel.closed_at is None
+
+    async def is_live(self, stream_id: str) -> bool:
+        return self.is_open(stream_id)
 
     async def publish_final(self, stream_id: str, data: dict[str, Any]) -> None:
         """End a stream this process no longer runs (nothing to do: one process runs all)."""

@@ -6,6 +6,8 @@ Each generation is one Redis stream, `confide:stream:<id>`. Its events carry exp
 replica and a resume is one `XRANGE` from `(1-<seq>`. An `open` marker at `0-1` makes the
 stream known before its first token.
 
+Event data is sealed (security/transit.py): Redis never holds reply text in the clear.
+
 The replica that runs a generation keeps serving its own followers from memory (the in-process
 broker, no round trip on the hot path) and mirrors every event to Redis through an outbox that
 one task flushes in pipelined batches. Followers on other replicas share one `XREAD` loop per
@@ -23,9 +25,12 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, cast
 
 from confide.runtime.broker import KEEP_FINISHED_SECONDS, BrokerEvent, MemoryBroker
+from confide.security.sealing import SealError
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+
+    from confide.security.transit import Transit
 
 log = logging.getLogger("confide.broker")
 PREFIX = "confide:stream:"
@@ -33,14 +38,14 @@ OPEN_ID = "0-1"
 OPEN_SECONDS = 24 * 3600  # a stream nobody closes (its replica died) goes after a day
 BLOCK_MS = 5_000
 FINAL_KINDS = frozenset({"done", "error"})
+UNREADABLE = {
+    "status": "error",
+    "error": "This reply cannot be followed from this server. Reload the page in a moment.",
+}
 
 
 def stream_key(stream_id: str) -> str:
     return PREFIX + stream_id
-
-
-def _fields(kind: str, data: dict[str, Any]) -> dict[str, str]:
-    return {"k": kind, "d": json.dumps(data, separators=(",", ":"))}
 
 
 def _seq(entry_id: str) -> int:
@@ -48,8 +53,11 @@ def _seq(entry_id: str) -> int:
 
 
 class RedisBroker:
-    def __init__(self, redis: Redis, keep_finished: float = KEEP_FINISHED_SECONDS) -> None:
+    def __init__(
+        self, redis: Redis, transit: Transit, keep_finished: float = KEEP_FINISHED_SECONDS
+    ) -> None:
         self._redis = redis
+        self._transit = transit
         self._keep_finished = int(keep_finished)
         self._local = MemoryBroker(keep_finished)  # the generations this replica runs
         self._remote = MemoryBroker(keep_finished)  # mirrors of others' that we follow
@@ -70,7 +78,7 @@ class RedisBroker:
 
     def publish(self, stream_id: str, kind: str, data: dict[str, Any]) -> int:
         seq = self._local.publish(stream_id, kind, data)
-        self._send("xadd", stream_key(stream_id), _fields(kind, data), f"1-{seq}")
+        self._send("xadd", stream_key(stream_id), self._fields(stream_id, kind, data), f"1-{seq}")
         return seq
 
     def close(self, stream_id: str) -> None:
@@ -83,8 +91,14 @@ class RedisBroker:
         key = stream_key(stream_id)
         if not await self._redis.exists(key):
             return
-        await self._redis.xadd(key, cast(Any, _fields("done", data)), id="1-*")
+        fields = self._fields(stream_id, "done", data)
+        await self._redis.xadd(key, cast(Any, fields), id="1-*")
         await self._redis.expire(key, self._keep_finished)
+
+    def _fields(self, stream_id: str, kind: str, data: dict[str, Any]) -> dict[str, str]:
+        """An event as Redis keeps it: its kind, and its data sealed (reply text inside)."""
+        plain = json.dumps(data, separators=(",", ":")).encode()
+        return {"k": kind, "d": self._transit.seal(stream_id, plain)}
 
     def _send(self, command: str, *args: Any) -> None:
         self._outbox.append((command, args))
@@ -137,7 +151,7 @@ class RedisBroker:
         key = stream_key(stream_id)
         history: list[Any] = cast(Any, await self._redis.xrange(key, min="1-0"))
         for entry_id, fields in history:
-            self._mirror(stream_id, entry_id, fields)
+            self._mirror_or_skip(stream_id, entry_id, fields)
         if not history and not await self._redis.exists(key):
             self._remote.close(stream_id)  # gone meanwhile: nothing will ever come
             return
@@ -155,9 +169,10 @@ class RedisBroker:
         self._remote.close(stream_id)
 
     def _mirror(self, stream_id: str, entry_id: str, fields: dict[str, str]) -> None:
-        if _seq(entry_id) <= self._remote.seen(stream_id):  # already mirrored
-            return
-        self._remote.publish(stream_id, fields["k"], json.loads(fields["d"]))
+        if not self._remote.is_open(stream_id) or _seq(entry_id) <= self._remote.seen(stream_id):
+            return  # already mirrored, or ended here
+        data = json.loads(self._transit.open(stream_id, fields["d"]))
+        self._remote.publish(stream_id, fields["k"], data)
         if fields["k"] in FINAL_KINDS:
             self._remote.close(stream_id)
 
@@ -182,7 +197,18 @@ class RedisBroker:
             stream_id = key.removeprefix(PREFIX)
             if stream_id in self._readers:
                 for entry_id, fields in entries:
-                    self._mirror(stream_id, entry_id, fields)
+                    self._mirror_or_skip(stream_id, entry_id, fields)
+
+    def _mirror_or_skip(self, stream_id: str, entry_id: str, fields: dict[str, str]) -> None:
+        """Mirror the event; one that does not open here ends the stream for its followers
+        here with an error (replicas with different master keys: a deployment mistake)."""
+        try:
+            self._mirror(stream_id, entry_id, fields)
+        except (SealError, ValueError, KeyError):
+            log.error("a stream event does not open here: do all replicas share one master key?")
+            if self._remote.is_open(stream_id):
+                self._remote.publish(stream_id, "error", UNREADABLE)
+                self._remote.close(stream_id)
 
     async def aclose(self) -> None:
         """Send what is still in the outbox; stop reading."""

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from confide.security.transit import Transit
+
 REDIS_PREFIX = "confide:limit:"
 
 
@@ -60,13 +62,15 @@ class MemoryRateLimiter:
 
 class RedisRateLimiter:
     """Fixed windows in Redis: one INCR per hit, the key expiring with its window. A refused
-    hit counts too, which changes nothing: the key is over its limit until the window ends."""
+    hit counts too, which changes nothing: the key is over its limit until the window ends.
+    Key names are HMACs (`Transit.name`): no address or IP appears in Redis."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, transit: Transit) -> None:
         self._redis = redis
+        self._transit = transit
 
     async def hit(self, key: str, limit: int, window: int) -> Decision:
-        name = REDIS_PREFIX + key
+        name = REDIS_PREFIX + self._transit.name(key)
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.incr(name)
             pipe.expire(name, window, nx=True)
