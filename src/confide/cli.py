@@ -1,4 +1,4 @@
-"""The `confide` command: serve, migrate, admin, audit, keys, version."""
+"""The `confide` command: serve, migrate, admin, audit, keys, backup/restore, version."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -16,13 +17,19 @@ from confide.app import build_context, close_context, create_app
 from confide.db import migrate
 from confide.db.engine import Database
 from confide.errors import ConfideError
+from confide.security.key_backup import KeyBackupError
 from confide.security.sealing import KeyFileError
-from confide.services import admin_cli, audit, keys
+from confide.services import admin_cli, audit, backups, keys, restores
+from confide.services.data_migration import MigrationReport, migrate_data
 from confide.settings import Settings, SettingsError, load_settings
 from confide.store.access import Principal
 from confide.store.blobs import StorageError, check_storage
 
 Command = Callable[[Settings, argparse.Namespace], int]
+BLOBS_NOTE = (
+    "note: uploaded files' bytes are not in the database and were not copied: keep the same "
+    "file storage (the data dir's files/) for the instance on the new database"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         run: Command = args.run
         return run(settings, args)
-    except (SettingsError, KeyFileError, ConfideError, StorageError) as exc:
+    except (SettingsError, KeyFileError, KeyBackupError, ConfideError, StorageError) as exc:
         print(f"confide: {exc}", file=sys.stderr)
         return 2
 
@@ -56,11 +63,32 @@ def _parser() -> argparse.ArgumentParser:
     audit_parser.add_parser("verify", help="check the hash chain").set_defaults(
         run=cmd_audit_verify
     )
+    _data_parsers(sub)
     keys_parser = sub.add_parser("keys", help="the master key").add_subparsers(title="keys")
     keys_parser.add_parser("rotate", help="re-wrap data keys with a new master key").set_defaults(
         run=cmd_keys_rotate
     )
     return parser
+
+
+def _data_parsers(sub: Any) -> None:
+    backup = sub.add_parser("backup", help="write the whole instance to an archive")
+    backup.add_argument("file", type=Path)
+    backup.add_argument("--force", action="store_true", help="replace an existing file")
+    backup.add_argument(
+        "--with-key", action="store_true", help="include the master key, under a passphrase"
+    )
+    backup.add_argument("--passphrase-file", type=Path, help="read the passphrase from a file")
+    backup.set_defaults(run=cmd_backup)
+    restore = sub.add_parser("restore", help="restore an archive into an empty instance")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--passphrase-file", type=Path, help="read the passphrase from a file")
+    restore.set_defaults(run=cmd_restore)
+    move = sub.add_parser("migrate-data", help="copy the database to another (e.g. PostgreSQL)")
+    move.add_argument("--from", dest="source", required=True, help="database URL to copy")
+    move.add_argument("--to", dest="target", required=True, help="database URL to copy into")
+    move.add_argument("--batch-rows", type=int, default=500, help=argparse.SUPPRESS)
+    move.set_defaults(run=cmd_migrate_data)
 
 
 def _admin_parsers(admin: argparse.ArgumentParser) -> None:
@@ -165,6 +193,96 @@ def cmd_keys_rotate(settings: Settings, args: argparse.Namespace) -> int:
     result = _with_context(settings, lambda ctx: keys.rotate_master_key(Principal.cli(), ctx))
     print(f"master key rotated to {result.new_key_id}; {result.rewrapped} data keys re-wrapped")
     return 0
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    passphrase = _passphrase(args, confirm=True) if args.with_key else None
+    report = asyncio.run(
+        backups.create_backup(
+            Principal.cli(), settings, args.file, force=args.force, passphrase=passphrase
+        )
+    )
+    print(
+        f"backup written to {report.path}: {report.tables} tables, {report.rows} rows, "
+        f"{report.files} files ({report.file_bytes} bytes)"
+    )
+    for key in report.missing_blobs:
+        print(f"warning: the stored bytes of file blob {key} were gone; not in the backup")
+    print(_backup_warning(settings.key_file, with_key=report.with_key), file=sys.stderr)
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    report = asyncio.run(
+        restores.restore_backup(
+            Principal.cli(),
+            settings,
+            args.file,
+            passphrase=lambda: _passphrase(args, confirm=False),
+        )
+    )
+    print(
+        f"restored {report.tables} tables, {report.rows} rows, {report.files} files; "
+        "every table's row count and checksum matched the backup"
+    )
+    if report.key_restored:
+        print(f"master key restored to {settings.key_file}")
+    return 0
+
+
+def cmd_migrate_data(settings: Settings, args: argparse.Namespace) -> int:
+    def progress(table: str, rows: int) -> None:
+        print(f"  {table}: {rows} rows copied", flush=True)
+
+    report: MigrationReport = asyncio.run(
+        migrate_data(
+            Principal.cli(), args.source, args.target, batch_rows=args.batch_rows, progress=progress
+        )
+    )
+    print(_check_table(report))
+    print(BLOBS_NOTE)
+    if not report.ok:
+        print("confide: the copy does not match the source (see above)", file=sys.stderr)
+        return 1
+    print(f"copied {report.copied} rows; every table's count and checksum match")
+    return 0
+
+
+def _backup_warning(key_file: Path, *, with_key: bool) -> str:
+    if with_key:
+        return (
+            "warning: this backup holds the master key, wrapped under your passphrase: anyone "
+            "with the file and the passphrase can read everything in it. Keep the passphrase "
+            "safe, and apart from the backup; without it the key cannot be recovered."
+        )
+    return (
+        "warning: this backup does NOT hold the master key, and cannot be read without it. "
+        f"The key is {key_file}: back it up too, kept apart from the backup "
+        "(or make the backup with --with-key)."
+    )
+
+
+def _check_table(report: MigrationReport) -> str:
+    lines = [f"{'table':<20} {'source rows':>11} {'target rows':>11}  checksum"]
+    for check in report.checks:
+        verdict = "match" if check.ok else "DIFFERENT"
+        lines.append(
+            f"{check.table:<20} {check.source_rows:>11} {check.target_rows:>11}  "
+            f"{check.target_sha256[:16]} {verdict}"
+        )
+    return "\n".join(lines)
+
+
+def _passphrase(args: argparse.Namespace, *, confirm: bool) -> str:
+    if args.passphrase_file is not None:
+        try:
+            return str(args.passphrase_file.read_text()).rstrip("\n")
+        except OSError as exc:
+            raise ConfideError(f"cannot read {args.passphrase_file}: {exc.strerror}") from None
+    first = getpass.getpass("Passphrase for the master key: ")
+    if confirm and getpass.getpass("Repeat the passphrase: ") != first:
+        raise ConfideError("the passphrases do not match")
+    return first
 
 
 def _with_context(settings: Settings, use: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:

@@ -28,3 +28,9 @@ def script_head() -> str | None:
 
 def upgrade_to_head(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
+
+
+def revisions() -> list[str]:
+    """Every revision, oldest first."""
+    walk = ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    return [script.revision for script in reversed(list(walk))]

@@ -10,7 +10,16 @@ together migrate one at a time, always through Alembic.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, inspect, text
+from sqlalchemy import (
+    Column,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -38,6 +47,18 @@ async def current_revision(db: Database) -> str | None:
             return row.scalar_one_or_none()
     except DBAPIError:
         return None
+
+
+async def revision_in(conn: AsyncConnection) -> str | None:
+    """The revision, read in the caller's transaction (a backup's snapshot)."""
+    return (await conn.execute(select(_VERSIONS.c.version_num))).scalar_one_or_none()
+
+
+def known_revisions() -> list[str]:
+    """Every revision this code's migrations know, oldest first (imports Alembic)."""
+    from confide.db import alembic_ops
+
+    return alembic_ops.revisions()
 
 
 async def is_current(db: Database) -> bool:

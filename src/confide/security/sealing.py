@@ -218,16 +218,21 @@ def _file_stamp(path: Path) -> tuple[int, int, int] | None:
 
 
 def _parse_keys(path: Path) -> dict[str, bytes]:
+    return parse_key_ring(path.read_text("ascii"), f"master key file {path}")
+
+
+def parse_key_ring(text: str, where: str) -> dict[str, bytes]:
+    """The keys of a key file's text (`where` names it in errors)."""
     keys: dict[str, bytes] = {}
-    for number, line in enumerate(path.read_text("ascii").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
         try:
             kid, encoded = line.split()
             key = base64.b64decode(encoded, validate=True)
         except (ValueError, binascii.Error):
-            raise KeyFileError(f"master key file {path}, line {number}: malformed") from None
+            raise KeyFileError(f"{where}, line {number}: malformed") from None
         if len(key) != KEY_BYTES:
-            raise KeyFileError(f"master key file {path}, line {number}: key is not 32 bytes")
+            raise KeyFileError(f"{where}, line {number}: key is not 32 bytes")
         keys[kid] = key
     return keys
