@@ -33,6 +33,9 @@ from tests.conftest import (
     _pg_drop_database,
     _truncate_all,
     make_settings,
+    new_bucket,
+    object_names,
+    s3_settings,
 )
 from tests.fakes.openai_server import FakeOpenAI
 from tests.populated import (
@@ -96,6 +99,26 @@ async def test_round_trip_with_key(source: Settings, target: Settings, tmp_path:
     assert after == before
     assert len(after["bea@example.com"]["trees"]) == 2
     assert "Bea Brook's knowledge" in [b["name"] for b in after["cy@example.com"]["bases"]]
+
+
+async def test_round_trip_with_files_in_s3(
+    source: Settings, target: Settings, tmp_path: Path, s3_endpoint: str
+) -> None:
+    """Files in a bucket are backed up, and restored into the new instance's bucket."""
+    there = new_bucket(s3_endpoint)
+    src = make_settings(tmp_path, source.sqlalchemy_url, **s3_settings(s3_endpoint, there))
+    here = new_bucket(s3_endpoint)
+    root = target.data_dir.parent
+    dst = make_settings(root, target.sqlalchemy_url, **s3_settings(s3_endpoint, here))
+    async with FakeOpenAI.running() as fake:
+        await populate(src, fake)
+    before = await seen(src)
+    archive = tmp_path / "s3.confide"
+    assert (await create_backup(CLI, src, archive, passphrase=PASSPHRASE)).files == 3
+    restored = await restore_backup(CLI, dst, archive, passphrase=given(PASSPHRASE))
+    assert restored.files == 3
+    assert await seen(dst) == before  # every user's files download, byte for byte
+    assert len(object_names(s3_endpoint, here)) == 3
 
 
 async def test_round_trip_with_the_key_copied(
