@@ -52,6 +52,7 @@ from confide.rag.lazy import BUILT_IN_NAME, LazyEmbedder
 from confide.rag.vectors import VectorCache
 from confide.runtime.broker import MemoryBroker
 from confide.runtime.cache import RecentCache
+from confide.runtime.drain import Drain
 from confide.runtime.generation import GenerationRunner
 from confide.security.passwords import PasswordHasher
 from confide.security.ratelimit import MemoryRateLimiter
@@ -253,6 +254,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
     )
     if context is not None:
         app.state.ctx = context
+    app.state.drain = Drain()  # set on SIGTERM by `confide serve` (confide.server)
     for router in ROUTERS:
         if router is docs.router and not settings.api_docs:
             continue
