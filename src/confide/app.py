@@ -30,6 +30,7 @@ from confide.api import (
     home,
     instance,
     knowledge,
+    metrics,
     models,
     openai,
     presets,
@@ -84,6 +85,7 @@ MERGE_CHECK_SECONDS = 10.0
 ROUTERS = (
     home.router,
     health.router,
+    metrics.router,
     auth.router,
     avatars.router,
     api_keys.router,
@@ -261,6 +263,7 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
         app.include_router(router)
     errors.install(app)
     _add_middleware(app, settings)
+    metrics.install(app, settings)  # outermost: it counts what the other middleware refuses
     return app
 
 

@@ -322,9 +322,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-# Imported only where they are used (the parse worker, the embedder, the local model): each
-# costs the idle server megabytes and its start tenths of a second.
-HEAVY = {"numpy", "docx", "openpyxl", "pptx", "pypdf", "PIL", "lxml", "tokenizers", "llama_cpp"}
+# Imported only where they are used (the parse worker, the embedder, the local model, metrics
+# once configured): each costs the idle server megabytes and its start tenths of a second.
+HEAVY = {
+    *("numpy", "docx", "openpyxl", "pptx", "pypdf", "PIL", "lxml", "tokenizers", "llama_cpp"),
+    "prometheus_client",
+}
 
 
 @pytest.mark.slow
