@@ -13,7 +13,7 @@ from __future__ import annotations
 import hmac
 import time
 from ipaddress import ip_address
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
@@ -88,7 +88,7 @@ class RequestMetricsMiddleware:
     response's start. Pure ASGI and cheap: the route is read from the scope the router filled
     in, and the labelled series come from a dict after the first request of their kind."""
 
-    def __init__(self, app: ASGIApp, metrics: Any) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.observe = metrics.observe
 
