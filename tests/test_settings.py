@@ -203,3 +203,47 @@ def test_the_storage_secret_is_never_shown(monkeypatch: pytest.MonkeyPatch) -> N
     settings = load_settings()
     assert settings.storage_secret_access_key.get_secret_value() == "wJalrXUtnFEMI-example"
     assert "wJalrXUtnFEMI" not in repr(settings) and "wJalrXUtnFEMI" not in str(settings)
+
+
+def test_metrics_are_off_until_restricted(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not Settings().metrics_enabled
+    monkeypatch.setenv("CONFIDE_METRICS_TOKEN", "")  # set but empty: still off
+    assert Settings().metrics_token is None
+    assert not Settings().metrics_enabled
+    monkeypatch.setenv("CONFIDE_METRICS_TOKEN", "0123456789abcdef")
+    settings = Settings()
+    assert settings.metrics_enabled
+    assert settings.metrics_token is not None
+    assert "0123456789abcdef" not in repr(settings)  # a secret: never in a log line
+
+
+def test_a_short_metrics_token_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIDE_METRICS_TOKEN", "secret")
+    with pytest.raises(SettingsError, match="CONFIDE_METRICS_TOKEN: must be at least 16"):
+        load_settings()
+
+
+def test_metrics_networks_are_comma_separated_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONFIDE_METRICS_NETWORKS", " 10.1.2.3/8, 192.168.5.7 ,fd00::/8,,")
+    settings = Settings()
+    assert settings.metrics_networks == ["10.0.0.0/8", "192.168.5.7/32", "fd00::/8"]
+    assert settings.metrics_enabled
+    assert [str(n) for n in settings.metrics_allowed_networks()] == settings.metrics_networks
+
+
+@pytest.mark.parametrize("value", ["10.0.0.0/33", "metrics.example", "10.0.0.0/8;"])
+def test_a_metrics_network_that_is_none_is_named(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("CONFIDE_METRICS_NETWORKS", value)
+    with pytest.raises(SettingsError, match=r"CONFIDE_METRICS_NETWORKS: .* is not a network"):
+        load_settings()
+
+
+def test_shutdown_grace_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().shutdown_grace_seconds == 30
+    monkeypatch.setenv("CONFIDE_SHUTDOWN_GRACE_SECONDS", "0")
+    assert Settings().shutdown_grace_seconds == 0
+    monkeypatch.setenv("CONFIDE_SHUTDOWN_GRACE_SECONDS", "-1")
+    with pytest.raises(SettingsError, match="CONFIDE_SHUTDOWN_GRACE_SECONDS"):
+        load_settings()

@@ -31,6 +31,7 @@ from confide.api import (
     home,
     instance,
     knowledge,
+    metrics,
     models,
     openai,
     presets,
@@ -55,6 +56,7 @@ from confide.rag.vectors import VectorCache
 from confide.runtime.broker import Broker, MemoryBroker
 from confide.runtime.bus import RESYNC, RedisBus
 from confide.runtime.cache import RecentCache
+from confide.runtime.drain import Drain
 from confide.runtime.generation import GenerationRunner
 from confide.runtime.redis_broker import RedisBroker
 from confide.security.passwords import PasswordHasher
@@ -91,6 +93,7 @@ MERGE_CHECK_SECONDS = 10.0
 ROUTERS = (
     home.router,
     health.router,
+    metrics.router,
     auth.router,
     avatars.router,
     api_keys.router,
@@ -317,12 +320,14 @@ def create_app(settings: Settings, context: Context | None = None) -> FastAPI:
     )
     if context is not None:
         app.state.ctx = context
+    app.state.drain = Drain()  # set on SIGTERM by `confide serve` (confide.server)
     for router in ROUTERS:
         if router is docs.router and not settings.api_docs:
             continue
         app.include_router(router)
     errors.install(app)
     _add_middleware(app, settings)
+    metrics.install(app, settings)  # outermost: it counts what the other middleware refuses
     return app
 
 

@@ -10,10 +10,8 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
-from confide import __version__, logs
-from confide.app import build_context, close_context, create_app
+from confide import __version__, logs, server
+from confide.app import build_context, close_context
 from confide.db import migrate
 from confide.db.engine import Database
 from confide.errors import ConfideError
@@ -117,16 +115,7 @@ def cmd_version(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     logs.configure(settings)
     check_storage(settings)  # an unusable bucket stops the start here, in one line
-    uvicorn.run(
-        create_app(settings),
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_config=None,
-        server_header=False,
-        proxy_headers=True,
-        ws="none",  # Confide streams with SSE; not loading websockets saves memory and time
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-    )
+    server.serve(settings, args.host or settings.host, args.port or settings.port)
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 class ConfideError(Exception):
     status = 400
     reason: str | None = None  # machine-readable, where a client acts on it (API `reason`)
+    retry_after: int | None = None  # seconds, sent as Retry-After
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -61,3 +62,14 @@ class RateLimited(ConfideError):
 class StartError(ConfideError):
     """The instance cannot start as configured (a service it needs is unreachable); the
     message is one line naming the setting."""
+
+
+class Unavailable(ConfideError):
+    """Not now, on this server: try again after `retry_after` seconds (e.g. it is draining
+    for a restart; behind a load balancer the retry reaches another replica)."""
+
+    status = 503
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

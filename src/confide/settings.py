@@ -18,6 +18,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+MIN_TOKEN_LENGTH = 16
 
 
 class SignupMode(StrEnum):
@@ -148,6 +149,23 @@ class Settings(BaseSettings):
         description="Comma-separated `address:port` pairs web pages may come from although "
         "internal (an intranet wiki: `10.0.0.5:443`, `[fd00::5]:443`); empty: none.",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token `/metrics` requires (at least 16 characters); with neither "
+        "this nor metrics_networks set, `/metrics` answers 404.",
+    )
+    metrics_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated networks (CIDR) `/metrics` answers, matched against the "
+        "client address after trusted proxies; empty: any (then the token decides).",
+    )
+    shutdown_grace_seconds: int = Field(
+        default=30,
+        ge=0,
+        le=3600,
+        description="On SIGTERM, how long replies being generated may run on before they end "
+        "as interrupted (their text kept).",
+    )
 
     storage_url: str = Field(
         default="",
@@ -181,7 +199,33 @@ class Settings(BaseSettings):
         """`web_pages_allow` as (address, port) pairs."""
         return frozenset(_address_port(pair) for pair in self.web_pages_allow)
 
-    @field_validator("cors_origins", "web_pages_allow", mode="before")
+    @field_validator("metrics_token", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _check_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ValueError(f"must be at least {MIN_TOKEN_LENGTH} characters (a random one)")
+        return value
+
+    @field_validator("metrics_networks")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        return [str(_network(item)) for item in value]
+
+    def metrics_allowed_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """`metrics_networks` as network objects (a bare address is a network of one)."""
+        return tuple(_network(item) for item in self.metrics_networks)
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """`/metrics` exists only once the operator restricted who may read it."""
+        return self.metrics_token is not None or bool(self.metrics_networks)
+
+    @field_validator("cors_origins", "web_pages_allow", "metrics_networks", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -297,6 +341,15 @@ class Settings(BaseSettings):
     def explicitly_set(self, name: str) -> bool:
         """True when the operator set this setting (by environment), so it beats stored values."""
         return name in self.model_fields_set
+
+
+def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """`10.0.0.0/8`, `fd00::/8` or one address; host bits are dropped (`10.1.2.3/8` is
+    `10.0.0.0/8`). ValueError, naming the value, when it is none of these."""
+    try:
+        return ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a network such as 10.0.0.0/8 or fd00::/8") from None
 
 
 def _address_port(pair: str) -> tuple[str, int]:

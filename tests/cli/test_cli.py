@@ -240,7 +240,7 @@ def test_serve_stops_in_one_line_when_the_bucket_cannot_be_used(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], s3_endpoint: str
 ) -> None:
     served: list[Any] = []
-    monkeypatch.setattr("uvicorn.run", lambda app, **options: served.append(app))
+    monkeypatch.setattr("confide.server.serve", lambda *args: served.append(args))
     monkeypatch.setattr("confide.logs.configure", lambda settings: None)
     for name, value in s3_settings(s3_endpoint, "no-such-bucket").items():
         monkeypatch.setenv(f"CONFIDE_{name.upper()}", value)
@@ -341,10 +341,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-# Imported only where they are used (the parse worker, the embedder, the local model, the S3
-# store): each costs the idle server megabytes and its start tenths of a second.
+# Imported only where they are used (the parse worker, the embedder, the local model, metrics
+# once configured, the S3 store): each costs the idle server megabytes and its start tenths
+# of a second.
 HEAVY = {
     *("numpy", "docx", "openpyxl", "pptx", "pypdf", "PIL", "lxml", "tokenizers", "llama_cpp"),
+    "prometheus_client",
     *("boto3", "botocore"),
 }
 

@@ -139,6 +139,13 @@ TABLE: dict[tuple[str, str], Route] = {
     ),
     ("GET", "/healthz"): _no_id(Attack("alive", "/healthz", expect=200), level=Level.public),
     ("GET", "/readyz"): _no_id(Attack("ready", "/readyz", expect=200), level=Level.public),
+    # Operators' metrics: until CONFIDE_METRICS_TOKEN or _NETWORKS is set (not in this world),
+    # answered exactly like an unknown address; tests/api/test_metrics.py covers the rest.
+    ("GET", "/metrics"): _no_id(
+        Attack("metrics, not configured", "/metrics", expect=404),
+        Attack("", "/metrics", expect=404, actor="anon"),
+        level=Level.public,
+    ),
     # --- auth ---
     ("GET", "/api/auth/setup"): _no_id(
         Attack("the sign-up status", "/api/auth/setup", expect=200),

@@ -41,6 +41,8 @@ PLACEHOLDERS = {
     "name": "swagger-ui.css",
 }
 PUBLIC_GETS = {"/api/auth/setup", "/healthz", "/readyz", "/favicon.svg", "/assets/{path:path}"}
+# Not signed in, but not open either: a token or a network (404 until one is configured).
+PUBLIC_GETS |= {"/metrics"}
 SHARED_VIEW = "/api/shared/{token}"  # public, but A's link is for members: sign in to see it
 # Traversal in every spelling, absolute paths, NUL, overlong, injection and odd characters.
 JUNK_IDS = [
@@ -99,6 +101,7 @@ async def test_only_sign_in_and_health_are_public(world: World) -> None:
         "GET /assets/{path:path}",
         "GET /favicon.svg",
         "GET /healthz",
+        "GET /metrics",
         "GET /readyz",
         "POST /api/auth/login",
         "POST /api/auth/logout",

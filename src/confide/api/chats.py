@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query
 from pydantic import Field, field_validator, model_validator
 
-from confide.api.deps import Ctx, Cursor, IdPath, Limit, Member
+from confide.api.deps import Ctx, Cursor, IdPath, Limit, Member, TakingGenerations
+from confide.api.errors import UNAVAILABLE
 from confide.api.schemas import Page, PublicModel, StrictModel
 from confide.api.sse import StreamBody, event_stream
 from confide.db.ids import is_id
@@ -352,7 +353,13 @@ async def delete_chat(chat_id: IdPath, principal: Member, ctx: Ctx) -> None:
     await chats.delete_chat(principal, ctx, chat_id)
 
 
-@router.post("/{chat_id}/messages", status_code=201, response_model=SendPublic)
+@router.post(
+    "/{chat_id}/messages",
+    status_code=201,
+    response_model=SendPublic,
+    dependencies=[TakingGenerations],
+    responses=UNAVAILABLE,
+)
 async def send_message(
     chat_id: IdPath, body: MessageCreate, principal: Member, ctx: Ctx
 ) -> SendPublic:

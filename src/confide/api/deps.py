@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 
 from confide.db.ids import is_id
-from confide.errors import BadRequest, Forbidden, Unauthorized
+from confide.errors import BadRequest, Forbidden, Unauthorized, Unavailable
 from confide.services import instance, sessions
 from confide.services.context import Context
 from confide.settings import Settings
@@ -97,6 +97,21 @@ async def admin(principal: Member, ctx: Ctx) -> Principal:
 
 
 Admin = Annotated[Principal, Depends(admin)]
+
+DRAINING = (
+    "This server is restarting and starts no new replies; send your message again in a few seconds."
+)
+DRAINING_RETRY_SECONDS = 2  # behind a load balancer, the retry reaches another replica
+
+
+async def taking_generations(request: Request) -> None:
+    """New replies start only while this replica is not draining for shutdown
+    (runtime/drain.py); refused before anything is written, so a retry is safe."""
+    if request.app.state.drain.draining:
+        raise Unavailable(DRAINING, DRAINING_RETRY_SECONDS)
+
+
+TakingGenerations = Depends(taking_generations)
 
 IdPath = Annotated[str, Path(min_length=1, max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size (at most 200).")]

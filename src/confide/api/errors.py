@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from confide.errors import ConfideError, RateLimited
+from confide.errors import ConfideError
 from confide.providers.base import ProviderError
 
 log = logging.getLogger("confide.api")
@@ -71,6 +71,12 @@ OPENAI_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": OpenAIErrorBody | ErrorBody, "description": text}
     for status, text in ERROR_STATUSES.items()
 }
+DRAINING = "This server is restarting: no new replies here; retry after Retry-After seconds."
+# Only the routes that start a generation answer 503 (a replica draining for shutdown).
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: {"model": ErrorBody, "description": DRAINING}}
+OPENAI_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"model": OpenAIErrorBody, "description": DRAINING}
+}
 
 
 def request_id(request: Request) -> str:
@@ -97,7 +103,7 @@ def answer(
 async def on_confide_error(request: Request, exc: Exception) -> JSONResponse:
     if not isinstance(exc, ConfideError):  # pragma: no cover - registered for ConfideError only
         return await on_unexpected(request, exc)
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after is not None else None
     extra = {"reason": exc.reason} if exc.reason else {}
     return answer(request, exc.status, exc.message, headers=headers, **extra)
 

@@ -1,8 +1,13 @@
-"""`/healthz` (the process is alive) and `/readyz` (database reachable, schema current)."""
+"""`/healthz` (the process is alive) and `/readyz` (it should get new work: not draining for
+shutdown, database reachable, schema current).
+
+A load balancer routes by `/readyz`; an orchestrator restarts by `/healthz`, which stays up
+while the replica drains so it is not killed before its running replies finish.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,7 +23,9 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(ctx: Ctx) -> JSONResponse:
+async def readyz(request: Request, ctx: Ctx) -> JSONResponse:
+    if request.app.state.drain.draining:
+        return JSONResponse({"status": "draining", "database": "not checked"}, status_code=503)
     try:
         await ctx.db.ping()
         current = await migrate.is_current(ctx.db)

@@ -20,8 +20,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from confide.api.deps import Ctx, Member
-from confide.api.errors import OPENAI_RESPONSES
+from confide.api.deps import Ctx, Member, TakingGenerations
+from confide.api.errors import OPENAI_RESPONSES, OPENAI_UNAVAILABLE
 from confide.api.schemas import refuse_nul
 from confide.api.sse import StreamBody
 from confide.providers.base import ChatMessage, Delta, Finish, GenerationParams, ProviderError
@@ -118,7 +118,12 @@ async def list_models(principal: Member, ctx: Ctx) -> dict[str, Any]:
     return {"object": "list", "data": data}
 
 
-@router.post("/chat/completions", response_model=None)
+@router.post(
+    "/chat/completions",
+    response_model=None,
+    dependencies=[TakingGenerations],
+    responses=OPENAI_UNAVAILABLE,
+)
 async def chat_completions(
     body: CompletionIn, principal: Member, ctx: Ctx
 ) -> JSONResponse | StreamBody:

@@ -47,6 +47,8 @@ class GenerationRunner:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._stopping: set[str] = set()
         self._background: set[asyncio.Task[None]] = set()
+        self.deltas_relayed = 0  # plain counters, read when /metrics is scraped
+        self.completion_tokens = 0  # those of finished generations, as their models counted
 
     def start(self, stream_id: str, events: AsyncIterator[StreamEvent], sink: ReplySink) -> None:
         self.broker.open(stream_id)
@@ -59,6 +61,11 @@ class GenerationRunner:
         task = asyncio.create_task(job, name=name)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    @property
+    def active(self) -> int:
+        """How many generations are running now."""
+        return len(self._tasks)
 
     def is_running(self, stream_id: str) -> bool:
         return stream_id in self._tasks
@@ -113,6 +120,7 @@ class GenerationRunner:
             if isinstance(event, Delta):
                 state.add(event.text)
                 self.broker.publish(stream_id, "delta", {"text": event.text})
+                self.deltas_relayed += 1
                 if state.due(self.persist_every):
                     await sink.save_progress(state.text())
             else:
@@ -123,6 +131,8 @@ class GenerationRunner:
 
     async def _finish(self, stream_id: str, sink: ReplySink, outcome: Outcome) -> None:
         self._stopping.discard(stream_id)
+        if outcome.usage is not None:
+            self.completion_tokens += outcome.usage.completion_tokens
         try:
             await sink.finish(outcome)
         finally:

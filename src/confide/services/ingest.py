@@ -80,6 +80,12 @@ async def run_pending(ctx: Context) -> int:
     return taken
 
 
+async def queue_depth(ctx: Context) -> dict[str, int]:
+    """Files `pending` and `processing` now, on every replica (the queue is shared)."""
+    async with ctx.db.read() as session:
+        return await files.queue_depth(session)
+
+
 async def ingest_next(ctx: Context) -> bool:
     """Take one waiting file and ingest it; False when none is waiting."""
     async with ctx.db.write() as session:

@@ -73,6 +73,20 @@ async def claim_next(session: AsyncSession, *, stale_after: timedelta) -> File |
     return await _claim(session, waiting, values)
 
 
+async def queue_depth(session: AsyncSession) -> dict[str, int]:
+    """How many files wait for ingestion (`pending`) and are being read (`processing`), for
+    /metrics. Cross-user like the queue itself; only counts leave."""
+    query = (
+        select(File.status, func.count())
+        .where(File.status.in_((PENDING, PROCESSING)))
+        .group_by(File.status)
+    )
+    counts = dict.fromkeys((PENDING, PROCESSING), 0)
+    for status, count in (await session.execute(query)).all():
+        counts[status] = count
+    return counts
+
+
 async def _claim(
     session: AsyncSession, waiting: ColumnElement[bool], values: dict[str, object]
 ) -> File | None:
