@@ -537,7 +537,8 @@ async def stream_once(
         async with request as resp:
             if resp.status != 200:
                 raise StreamFailed(f"HTTP {resp.status} {(await resp.text())[:200]}")
-            await read_stream(resp, sample, started, load)
+            marker = END_MARKERS.get(load.target, DONE_MARKER)
+            await read_stream(resp, sample, started, load.tokens, marker)
     except (aiohttp.ClientError, OSError, StreamFailed, ValueError, KeyError) as exc:
         sample.error = f"{type(exc).__name__}: {exc}"[:300]
 
@@ -552,9 +553,10 @@ async def send_message(session: aiohttp.ClientSession, chat_id: str) -> str:
 
 
 async def read_stream(
-    resp: aiohttp.ClientResponse, sample: Sample, started: float, load: Load
+    resp: aiohttp.ClientResponse, sample: Sample, started: float, expected: int, marker: bytes
 ) -> None:
-    """Count tokens as they come (a read may carry several, or split one), note the first."""
+    """Count tokens as they come (a read may carry several, or split one), note the first;
+    complete with `expected` tokens and `marker` near the end."""
     carry = tail = b""
     async for data in resp.content.iter_any():
         buf = carry + data
@@ -563,11 +565,10 @@ async def read_stream(
         if sample.ttft is None and sample.tokens:
             sample.ttft = time.perf_counter() - started
         tail = (tail + data)[-TAIL_BYTES:]
-    marker = END_MARKERS.get(load.target, DONE_MARKER)
-    sample.ok = sample.tokens == load.tokens and marker in tail
+    sample.ok = sample.tokens == expected and marker in tail
     if not sample.ok:
         got = tail[-200:].decode(errors="replace").strip()
-        sample.error = f"{sample.tokens}/{load.tokens} tokens, ended with: {got}"
+        sample.error = f"{sample.tokens}/{expected} tokens, ended with: {got}"
 
 
 # --- one scenario ----------------------------------------------------------------------------
