@@ -3,6 +3,7 @@ replies of live replicas are left alone."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 
@@ -11,8 +12,10 @@ from sqlalchemy import select
 
 from confide.db.tables import Message, Replica
 from confide.db.types import utcnow
-from confide.services import replicas
+from confide.services import messages, replicas
 from confide.services.context import Context
+from confide.store import chats, keys
+from confide.store.access import Principal, Role
 from tests.api.test_chats import new_chat
 
 
@@ -100,3 +103,32 @@ async def test_leaving_removes_the_replica_and_old_rows_are_forgotten(ctx: Conte
     async with ctx.db.read() as session:
         ids = set((await session.execute(select(Replica.id))).scalars())
     assert ids == {ctx.replica}
+
+
+async def test_a_follower_waits_briefly_for_a_reply_its_replica_has_not_announced_yet(
+    ctx: Context, user: httpx.AsyncClient
+) -> None:
+    """Right after a send through replica A, a follower on B may ask before A's broker has
+    told Redis: it waits for the stream instead of getting an empty snapshot."""
+    chat_id = await new_chat(user)
+    principal = Principal(user_id=user.user["id"], role=Role.user)  # type: ignore[attr-defined]
+    async with ctx.db.write() as session:
+        chat = await chats.get_chat(session, principal, chat_id)
+        cipher = await keys.cipher_for(session, ctx.sealer, principal.uid)
+        reply = await chats.add_message(
+            session, cipher, chat, parent_id=None, role="assistant", content="", status="streaming"
+        )
+    reply_id = reply.id
+
+    async def announce_late() -> None:
+        await asyncio.sleep(0.3)
+        ctx.broker.open(reply_id)
+        ctx.broker.publish(reply_id, "delta", {"text": "late but here"})
+        ctx.broker.publish(reply_id, "done", {"status": "complete"})
+        ctx.broker.close(reply_id)
+
+    late = asyncio.create_task(announce_late())
+    events = await messages.follow(principal, ctx, chat_id, reply_id, after=0)
+    kinds = [event.kind async for batch in events for event in batch]
+    await late
+    assert kinds == ["delta", "done"]

@@ -54,6 +54,7 @@ class Database:
         )
         self._listeners: defaultdict[str, list[Callable[[], None]]] = defaultdict(list)
         self._announcers: list[Callable[[str], object]] = []
+        self._keeper: async_sessionmaker[AsyncSession] | None = None  # see `housekeeping`
         # SQLite has one writer at a time. Writers of this process queue here, in order, rather
         # than in SQLite's busy handler, which polls with sleeps of up to 100 ms: under a burst
         # of writes that sleeping, not the writing, was most of the wait.
@@ -91,6 +92,23 @@ class Database:
             for announce in self._announcers:
                 announce(topic)
 
+    @asynccontextmanager
+    async def housekeeping(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction for a replica's heartbeat. On PostgreSQL it runs on a connection
+        of its own, outside the request pool, so a burst of requests (every pooled connection
+        busy) cannot delay the heartbeat until the other replicas think this one is dead."""
+        if self.is_sqlite:
+            async with self.write() as session:
+                yield session
+            return
+        if self._keeper is None:
+            self._keeper = async_sessionmaker(
+                create_async_engine(self.url, pool_size=1, max_overflow=0, pool_pre_ping=True),
+                expire_on_commit=False,
+            )
+        async with self._keeper() as session, session.begin():
+            yield session
+
     def _write_turn(self) -> AbstractAsyncContextManager[object]:
         return self._sqlite_writer if self._sqlite_writer is not None else nullcontext()
 
@@ -100,6 +118,10 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._keeper is not None:
+            bind = self._keeper.kw.get("bind")
+            if isinstance(bind, AsyncEngine):
+                await bind.dispose()
 
 
 def changed(session: AsyncSession, topic: str) -> None:

@@ -29,6 +29,8 @@ from confide.store.access import Principal
 from confide.store.keys import UserCipher
 
 MAX_MODELS = 4
+# A follower waits up to 2 s for a streaming reply to reach the broker (see `_appears`).
+APPEAR_POLLS, APPEAR_POLL_SECONDS = 40, 0.05
 
 
 @dataclass(frozen=True)
@@ -307,7 +309,20 @@ async def follow(
         snapshot = _snapshot(cipher, message)
     if await ctx.broker.knows(message_id):
         return _live(ctx, message_id, after)
+    if message.status == chats.STREAMING and await _appears(ctx, message_id):
+        return _live(ctx, message_id, after)
     return _once(snapshot)
+
+
+async def _appears(ctx: Context, message_id: str) -> bool:
+    """A reply the database says is streaming, but the broker does not know yet: its replica
+    may not have told Redis yet (a follower on another replica, right after the send). Wait
+    for it briefly rather than answer with an empty snapshot."""
+    for _ in range(APPEAR_POLLS):
+        await asyncio.sleep(APPEAR_POLL_SECONDS)
+        if await ctx.broker.knows(message_id):
+            return True
+    return False
 
 
 def _snapshot(cipher: UserCipher, message: Message) -> list[FollowEvent]:

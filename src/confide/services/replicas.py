@@ -35,7 +35,8 @@ INTERRUPTED: dict[str, object] = {
 
 async def arrive(ctx: Context) -> None:
     """On `confide serve` start: be seen, and end what earlier processes left running."""
-    async with ctx.db.write() as session:
+    async with ctx.db.housekeeping() as session:
+        await session.connection()  # times are taken once connected, never before a wait
         await replicas.renew(session, ctx.replica)
         if ctx.db.is_sqlite:
             ended = await replicas.interrupt_all(session)
@@ -47,7 +48,8 @@ async def arrive(ctx: Context) -> None:
 async def beat(ctx: Context) -> list[str]:
     """Renew this replica, interrupt the orphans of silent ones (answers their ids) and take
     over the title jobs their replicas left."""
-    async with ctx.db.write() as session:
+    async with ctx.db.housekeeping() as session:
+        await session.connection()  # times are taken once connected, never before a wait
         await replicas.renew(session, ctx.replica)
         ended = await _sweep(ctx, session)
         await replicas.forget_older(session, utcnow() - FORGET_AFTER)
@@ -68,13 +70,13 @@ async def beat_forever(ctx: Context) -> None:
 
 async def leave(ctx: Context) -> None:
     """On a clean stop (after this replica's own replies were ended)."""
-    async with ctx.db.write() as session:
+    async with ctx.db.housekeeping() as session:
         await replicas.forget(session, ctx.replica)
 
 
 async def _sweep(ctx: Context, session: AsyncSession) -> list[str]:
     since = utcnow() - timedelta(seconds=ctx.settings.replica_timeout_seconds)
-    return await replicas.interrupt_orphans(session, alive_since=since)
+    return await replicas.interrupt_orphans(session, alive_since=since, spare=ctx.replica)
 
 
 async def _announce(ctx: Context, ended: list[str]) -> None:

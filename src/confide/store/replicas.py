@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from confide.db.engine import upsert
@@ -38,11 +38,16 @@ async def forget_older(session: AsyncSession, before: datetime) -> None:
     await session.execute(delete(Replica).where(Replica.seen_at < before))
 
 
-async def interrupt_orphans(session: AsyncSession, *, alive_since: datetime) -> list[str]:
+async def interrupt_orphans(
+    session: AsyncSession, *, alive_since: datetime, spare: str
+) -> list[str]:
     """Mark `interrupted` every streaming reply whose replica was not seen since
-    `alive_since` (or is unknown); answers their ids."""
+    `alive_since` (or is unknown), never those of replica `spare` (the caller: it is alive,
+    whatever its row says); answers their ids."""
     alive = select(Replica.id).where(Replica.seen_at >= alive_since)
-    orphaned = or_(Message.replica.is_(None), Message.replica.not_in(alive))
+    orphaned = or_(
+        Message.replica.is_(None), and_(Message.replica != spare, Message.replica.not_in(alive))
+    )
     query = (
         update(Message)
         .where(Message.status == STREAMING_LITERAL, orphaned)  # literal: the partial index
