@@ -159,7 +159,7 @@ def test_a_storage_url_names_a_bucket_and_a_prefix(url: str, bucket: str, prefix
         "s3://under_score",
         "s3://-dash-first",
         "s3://two..dots",
-        "s3://user:secret@bucket",
+        "s3://user:secret@bucket",  # pragma: allowlist secret
         "s3://bucket/a//b",
         "s3://bucket/../elsewhere",
         "s3://bucket/prefix?versionId=1",
