@@ -89,7 +89,9 @@ class RedisBus:
             message = None
         if not isinstance(message, dict) or message.get("r") == self.replica:
             return
-        self._dispatch(str(message.get("k")), str(message.get("v")))
+        kind, value = message.get("k"), message.get("v")
+        if isinstance(kind, str) and isinstance(value, str):
+            self._dispatch(kind, value)
 
     def _dispatch(self, kind: str, value: str) -> None:
         for handler in self._handlers.get(kind, ()):

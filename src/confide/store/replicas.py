@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from confide.db.engine import upsert
 from confide.db.tables import Message, Replica
@@ -48,21 +49,19 @@ async def interrupt_orphans(
     orphaned = or_(
         Message.replica.is_(None), and_(Message.replica != spare, Message.replica.not_in(alive))
     )
-    query = (
-        update(Message)
-        .where(Message.status == STREAMING_LITERAL, orphaned)  # literal: the partial index
-        .values(status="interrupted", finish_reason="interrupted", updated_at=utcnow())
-        .returning(Message.id)
-    )
-    return list((await session.execute(query)).scalars())
+    return await _interrupt(session, orphaned)
 
 
 async def interrupt_all(session: AsyncSession) -> list[str]:
     """Mark `interrupted` every streaming reply (a single-process instance starting: none of
     them can be running)."""
+    return await _interrupt(session, true())
+
+
+async def _interrupt(session: AsyncSession, which: ColumnElement[bool]) -> list[str]:
     query = (
         update(Message)
-        .where(Message.status == STREAMING_LITERAL)
+        .where(Message.status == STREAMING_LITERAL, which)  # literal: the partial index
         .values(status="interrupted", finish_reason="interrupted", updated_at=utcnow())
         .returning(Message.id)
     )
